@@ -1,0 +1,46 @@
+# heygen-core: every task a developer or CI runs. `make test` is the CI entry point.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup generate check-generated schema-lint lint typecheck test bench clean
+
+## setup: create .venv and install the project (editable) with its pinned dev tools.
+setup: $(STAMP)
+
+# Re-runs only when pyproject.toml changes, so `make setup` is idempotent.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## generate: rewrite generated/ from schemas/ (run after every schema change).
+generate: $(STAMP)
+	$(PY) codegen/generate.py
+
+## check-generated: fail when generated/ does not match schemas/.
+check-generated: $(STAMP)
+	$(PY) codegen/generate.py --check
+
+## schema-lint: event tags, unions, examples, typed operations, open/closed objects.
+schema-lint: $(STAMP)
+	$(PY) codegen/lint_schemas.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check heygen_core codegen tests bench
+	$(VENV)/bin/ruff format --check heygen_core codegen tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy -p heygen_core -p heygen_models
+
+test: $(STAMP) lint typecheck schema-lint check-generated
+	$(PY) -m pytest -q
+
+## bench: throughput and latency measurements; results land in bench/results/.
+bench: $(STAMP)
+	$(PY) bench/bench_protocol.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
