@@ -117,7 +117,10 @@ def bench_import() -> dict[str, float]:
 
 def main() -> int:
     results = {
-        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+        },
         "decode": bench_decode(),
         "encode": bench_encode(),
         "import": bench_import(),
@@ -125,12 +128,18 @@ def main() -> int:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     d, e, i = results["decode"], results["encode"], results["import"]
-    print(f"decode  {d['typed_per_s']:>10,.0f}/s typed vs {d['json_loads_per_s']:>10,.0f}/s json.loads"
-          f"  ratio {d['ratio']:.2f} (target >= 0.70)")
-    print(f"encode  {e['typed_per_s']:>10,.0f}/s typed vs {e['json_dumps_per_s']:>10,.0f}/s json.dumps"
-          f"  ratio {e['ratio']:.2f}")
+    print(
+        f"decode  {d['typed_per_s']:>10,.0f}/s typed vs "
+        f"{d['json_loads_per_s']:>10,.0f}/s json.loads"
+        f"  ratio {d['ratio']:.2f} (target >= 0.70)"
+    )
+    print(
+        f"encode  {e['typed_per_s']:>10,.0f}/s typed vs "
+        f"{e['json_dumps_per_s']:>10,.0f}/s json.dumps"
+        f"  ratio {e['ratio']:.2f}"
+    )
     print(f"import heygen_core {i['import_heygen_core_s'] * 1000:.0f} ms (target < 500 ms)")
-    print(f"results: {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    print(f"results: {RESULTS}")
     return 0
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import filecmp
+import json
 import shutil
 import subprocess
 import sys
@@ -49,15 +49,19 @@ HEADER = (
 # - no collapse-root-models: it inlines named unions, and the per-direction
 #   event unions must stay named types.
 COMMON_FLAGS = [
-    "--output-model-type", "pydantic_v2.BaseModel",
-    "--target-python-version", "3.11",
-    "--target-pydantic-version", "2.14",
+    "--output-model-type",
+    "pydantic_v2.BaseModel",
+    "--target-python-version",
+    "3.11",
+    "--target-pydantic-version",
+    "2.14",
     "--use-annotated",
     "--field-constraints",
     "--use-union-operator",
     "--use-standard-collections",
     "--use-title-as-name",
-    "--enum-field-as-literal", "all",
+    "--enum-field-as-literal",
+    "all",
     "--use-double-quotes",
     "--disable-timestamp",
     "--snake-case-field",
@@ -67,9 +71,17 @@ COMMON_FLAGS = [
     "--use-schema-description",
     "--use-field-description",
     "--keep-model-order",
-    "--formatters", "builtin",
-    "--type-mappings", "uuid=string", "uri=string", "date-time=string",
-    "--strict-types", "str", "int", "float", "bool",
+    "--formatters",
+    "builtin",
+    "--type-mappings",
+    "uuid=string",
+    "uri=string",
+    "date-time=string",
+    "--strict-types",
+    "str",
+    "int",
+    "float",
+    "bool",
 ]
 
 KIND_FLAGS = {
@@ -101,10 +113,15 @@ def generate(out_dir: Path, only: str | None = None) -> None:
         source = path.relative_to(ROOT).as_posix()
         target = out_dir / f"{module}.py"
         cmd = [
-            sys.executable, "-m", "datamodel_code_generator",
-            "--input", source,
-            "--output", str(target),
-            "--custom-file-header", HEADER.format(source=source),
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            source,
+            "--output",
+            str(target),
+            "--custom-file-header",
+            HEADER.format(source=source),
             *COMMON_FLAGS,
             *KIND_FLAGS[kind],
         ]
@@ -117,11 +134,13 @@ def generate(out_dir: Path, only: str | None = None) -> None:
         # so no YAML parser is needed at run time.
         copy = out_dir / "schemas" / f"{module}.json"
         copy.parent.mkdir(exist_ok=True)
-        document = yaml.safe_load(path.read_text()) if kind == "openapi" else json.loads(path.read_text())
+        document = (
+            yaml.safe_load(path.read_text()) if kind == "openapi" else json.loads(path.read_text())
+        )
         copy.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     (out_dir / "py.typed").write_text("")
     lines = [
-        HEADER.format(source="schemas/") ,
+        HEADER.format(source="schemas/"),
         '"""Typed pydantic v2 models generated from the schemas under schemas/.',
         "",
         "Modules:",
@@ -152,7 +171,9 @@ def check() -> int:
                 old_lines = old.read_text().splitlines(True) if old.exists() else []
                 new_lines = new.read_text().splitlines(True) if new.exists() else []
                 sys.stdout.writelines(
-                    list(difflib.unified_diff(old_lines, new_lines, f"generated/{name}", "fresh"))[:40]
+                    list(difflib.unified_diff(old_lines, new_lines, f"generated/{name}", "fresh"))[
+                        :40
+                    ]
                 )
         if stale:
             print(f"\ngenerated/ is stale ({', '.join(stale)}): run `make generate` and commit.")

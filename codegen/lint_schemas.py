@@ -127,7 +127,9 @@ def check_common(doc: SchemaDocument, problems: list[str], where: str) -> None:
                 problems.append(f"{where}: {name}: example {i} is invalid at {at}: {error.message}")
 
 
-def check_union(name: str, schema: dict[str, Any], defs: dict[str, Any], problems: list[str], where: str) -> None:
+def check_union(
+    name: str, schema: dict[str, Any], defs: dict[str, Any], problems: list[str], where: str
+) -> None:
     tag = schema.get("discriminator", {}).get("propertyName")
     if not tag:
         problems.append(f"{where}: {name}: oneOf without discriminator.propertyName")
@@ -148,13 +150,20 @@ def check_union(name: str, schema: dict[str, Any], defs: dict[str, Any], problem
         if "default" in prop:
             problems.append(f"{where}: {name}: {target}.{tag} must not have a default")
         if prop["const"] in seen_tags:
-            problems.append(f"{where}: {name}: tag {prop['const']!r} used by {seen_tags[prop['const']]} and {target}")
+            problems.append(
+                f"{where}: {name}: tag {prop['const']!r} used by both "
+                f"{seen_tags[prop['const']]} and {target}"
+            )
         seen_tags[prop["const"]] = target
         mapped = mapping.get(prop["const"])
         if mapped is not None and ref_name({"$ref": mapped}) != target:
-            problems.append(f"{where}: {name}: mapping for {prop['const']!r} points at {mapped}, not {target}")
+            problems.append(
+                f"{where}: {name}: mapping for {prop['const']!r} points at {mapped}, not {target}"
+            )
     if mapping and set(mapping) != set(seen_tags):
-        problems.append(f"{where}: {name}: discriminator mapping keys differ from the variants' tags")
+        problems.append(
+            f"{where}: {name}: discriminator mapping keys differ from the variants' tags"
+        )
 
 
 def check_realtime(doc: SchemaDocument, problems: list[str], where: str) -> None:
@@ -199,10 +208,14 @@ def check_realtime(doc: SchemaDocument, problems: list[str], where: str) -> None
         if name not in members:
             problems.append(f"{where}: event {name} has no place in ClientEvent or ServerEvent")
             continue
-        check_openness(defs, {name}, closed=members[name] == "client", problems=problems, where=where)
+        check_openness(
+            defs, {name}, closed=members[name] == "client", problems=problems, where=where
+        )
 
 
-def check_openness(defs: dict[str, Any], roots: set[str], *, closed: bool, problems: list[str], where: str) -> None:
+def check_openness(
+    defs: dict[str, Any], roots: set[str], *, closed: bool, problems: list[str], where: str
+) -> None:
     want = not closed
     for name in sorted(reachable(defs, roots)):
         schema = defs[name]
@@ -217,7 +230,8 @@ def check_openness(defs: dict[str, Any], roots: set[str], *, closed: bool, probl
             if part.get("type") == "object" and part.get("additionalProperties", want) is not want:
                 side = "the client sends" if closed else "the service sends"
                 problems.append(
-                    f"{where}: {name} is what {side}: additionalProperties must be {str(want).lower()}"
+                    f"{where}: {name} is what {side}: "
+                    f"additionalProperties must be {str(want).lower()}"
                 )
 
 
@@ -255,7 +269,9 @@ def check_openapi(doc: SchemaDocument, problems: list[str], where: str) -> None:
                 if param.get("in") == "query":
                     name = ref_name(param.get("schema"))
                     if name is None or param.get("style") != "form" or not param.get("explode"):
-                        problems.append(f"{label}: query parameters must be one form/explode $ref object")
+                        problems.append(
+                            f"{label}: query parameters must be one form/explode $ref object"
+                        )
                     else:
                         request_roots.add(name)
                 elif "schema" not in param:
@@ -286,7 +302,11 @@ def lint(schemas_dir: Path) -> list[str]:
     if not docs:
         problems.append(f"no schema files under {schemas_dir}")
     for path, doc in docs:
-        where = path.relative_to(schemas_dir.parent).as_posix() if path.is_relative_to(schemas_dir.parent) else str(path)
+        where = (
+            path.relative_to(schemas_dir.parent).as_posix()
+            if path.is_relative_to(schemas_dir.parent)
+            else str(path)
+        )
         check_common(doc, problems, where)
         if doc.kind == "realtime":
             check_realtime(doc, problems, where)

@@ -6,8 +6,7 @@ a session token or a LiveKit JWT: only the facts a user needs to act.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 
 class HeyGenError(Exception):
@@ -28,6 +27,7 @@ class ProtocolError(HeyGenError):
             ``msg`` and ``type`` as pydantic reports them (input values are
             left out, so audio or tokens never end up in logs).
         message_type: The model or tag being decoded, when known.
+
     """
 
     def __init__(
@@ -35,7 +35,7 @@ class ProtocolError(HeyGenError):
         message: str,
         *,
         field: str | None = None,
-        errors: Sequence[dict[str, Any]] = (),
+        errors: Sequence[Mapping[str, object]] = (),
         message_type: str | None = None,
     ) -> None:
         super().__init__(message)

@@ -55,6 +55,7 @@ class UnknownEvent:
         direction: Who sent it.
         tag: The value of its tag field (``type``, or ``event_type`` on FULL).
         payload: The whole message, as parsed JSON.
+
     """
 
     protocol: ProtocolName
@@ -67,7 +68,6 @@ class UnknownEvent:
 class _Union:
     validator: SchemaValidator
     tag_field: str
-    tags: frozenset[str]
 
 
 @cache
@@ -98,10 +98,7 @@ def _union(protocol: ProtocolName, direction: Direction) -> _Union:
     discriminator = root.discriminator
     if not isinstance(discriminator, str):
         raise TypeError(f"{model.__qualname__} is not discriminated on a field")
-    tags: set[str] = set()
-    for variant in get_args(root.annotation):
-        tags.update(get_args(variant.model_fields[discriminator].annotation))
-    return _Union(model.__pydantic_validator__, discriminator, frozenset(tags))
+    return _Union(cast(SchemaValidator, model.__pydantic_validator__), discriminator)
 
 
 def decode(
@@ -123,6 +120,7 @@ def decode(
     Raises:
         ProtocolError: Malformed JSON, not a JSON object, no tag, or a known
             event with a missing or ill-typed field (``.field`` names it).
+
     """
     union = _union(protocol, direction)
     try:
@@ -154,6 +152,7 @@ def decode_as(model_type: type[M], raw: str | bytes | bytearray) -> M:
 
     Raises:
         ProtocolError: Malformed JSON or a field that does not fit the schema.
+
     """
     try:
         return model_type.model_validate_json(raw)
@@ -175,6 +174,7 @@ def encode(message: BaseModel | UnknownEvent) -> str:
     Raises:
         ProtocolError: A field was assigned a value of the wrong type after
             the model was built (pydantic validates at construction only).
+
     """
     if isinstance(message, UnknownEvent):
         return json.dumps(message.payload, separators=(",", ":"), ensure_ascii=False)
@@ -208,7 +208,9 @@ def _protocol_error(exc: ValidationError, what: str, *, strip_tag: bool) -> Prot
     if kind == "union_tag_not_found":
         name = _discriminator_name(first["msg"])
         return ProtocolError(
-            f"{what}: no tag: field {name!r} is required", field=name, errors=errors,
+            f"{what}: no tag: field {name!r} is required",
+            field=name,
+            errors=errors,
             message_type=what,
         )
     if not loc:

@@ -32,6 +32,7 @@ class SchemaDocument:
         module: The generated module's name (``liveavatar``, ``realtime_alpha``).
         kind: ``openapi`` or ``realtime``.
         document: The whole parsed document.
+
     """
 
     module: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from heygen_models import full, lite, realtime_alpha
 
 from heygen_core import ProtocolError, UnknownEvent, decode, decode_as, encode
 from heygen_core.protocol import event_union, tag_field
-from heygen_models import full, lite, realtime_alpha
 
 
 def test_pipecat_interrupt_keeps_its_explicit_null() -> None:
@@ -36,12 +36,16 @@ def test_constructed_models_encode_to_wire_json() -> None:
 
 def test_client_events_are_closed() -> None:
     with pytest.raises(ProtocolError) as info:
-        decode('{"type": "agent.speak", "audio": "AA==", "event_id": "e", "x": 1}', "lite", "client")
+        decode(
+            '{"type": "agent.speak", "audio": "AA==", "event_id": "e", "x": 1}', "lite", "client"
+        )
     assert info.value.field == "x"
 
 
 def test_server_events_keep_unknown_fields() -> None:
-    raw = '{"type": "agent.speak_started", "event_id": "e1", "task": {"id": "t", "new": 2}, "z": [1]}'
+    raw = (
+        '{"type": "agent.speak_started", "event_id": "e1", "task": {"id": "t", "new": 2}, "z": [1]}'
+    )
     event = decode(raw, "lite", "server")
     assert type(event).__name__ == "AgentSpeakStarted"
     assert json.loads(encode(event)) == json.loads(raw)
@@ -51,7 +55,11 @@ def test_unknown_tag_is_surfaced_with_its_payload() -> None:
     raw = '{"type": "avatar.did_something_new", "value": 3}'
     event = decode(raw, "lite", "server")
     assert isinstance(event, UnknownEvent)
-    assert (event.protocol, event.direction, event.tag) == ("lite", "server", "avatar.did_something_new")
+    assert (event.protocol, event.direction, event.tag) == (
+        "lite",
+        "server",
+        "avatar.did_something_new",
+    )
     assert event.payload == {"type": "avatar.did_something_new", "value": 3}
     assert json.loads(encode(event)) == event.payload
 
@@ -94,7 +102,9 @@ def test_non_string_tag_is_a_protocol_error() -> None:
 def test_error_messages_leave_values_out() -> None:
     secret = "sk-canary-0123456789"
     with pytest.raises(ProtocolError) as info:
-        decode(json.dumps({"type": "agent.speak", "audio": 1, "event_id": secret}), "lite", "client")
+        decode(
+            json.dumps({"type": "agent.speak", "audio": 1, "event_id": secret}), "lite", "client"
+        )
     assert secret not in str(info.value)
     assert secret not in repr(info.value.errors)
 
@@ -124,7 +134,9 @@ def test_tag_fields() -> None:
 def test_decode_as_rest_body_discriminated_on_mode() -> None:
     from heygen_models import liveavatar
 
-    body = '{"mode": "LITE", "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a", "is_sandbox": true}'
+    body = (
+        '{"mode": "LITE", "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a", "is_sandbox": true}'
+    )
     request = decode_as(liveavatar.SessionTokenRequest, body)
     assert type(request.root).__name__ == "LiteSessionTokenRequest"
     assert json.loads(encode(request)) == json.loads(body)

@@ -70,7 +70,7 @@ def test_generated_instances_round_trip(case: TypeCase) -> None:
 
 @pytest.mark.parametrize("case", OBJECTS, ids=_ids(OBJECTS))
 def test_removing_a_required_field_is_rejected_naming_it(case: TypeCase) -> None:
-    props, required = object_shape(case.doc, case.name)
+    _, required = object_shape(case.doc, case.name)
     if not required:
         pytest.skip("no required fields")
     model = case.doc.model(case.name)
