@@ -36,7 +36,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy -p heygen_core -p heygen_models
 
 test: $(STAMP) lint typecheck schema-lint check-generated
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 ## bench: throughput and latency measurements; results land in bench/results/.
 bench: $(STAMP)

@@ -227,7 +227,10 @@ def check_openness(
             continue
         parts = [schema] + [p for p in schema.get("allOf", []) if "$ref" not in p]
         for part in parts:
-            if part.get("type") == "object" and part.get("additionalProperties", want) is not want:
+            extra = part.get("additionalProperties", want)
+            if isinstance(extra, dict) and not part.get("properties"):
+                continue  # a map (str -> typed value): its values are checked by schema
+            if part.get("type") == "object" and extra is not want:
                 side = "the client sends" if closed else "the service sends"
                 problems.append(
                     f"{where}: {name} is what {side}: "
@@ -265,7 +268,10 @@ def check_openapi(doc: SchemaDocument, problems: list[str], where: str) -> None:
                     problems.append(f"{label}: no typed request body ($ref under application/json)")
                 else:
                     request_roots.add(ref_name(schema) or "")
-            for param in op.get("parameters", []):
+            for param in item.get("parameters", []) + op.get("parameters", []):
+                if "$ref" in param:
+                    shared = doc.document.get("components", {}).get("parameters", {})
+                    param = shared.get(str(param["$ref"]).rsplit("/", 1)[-1], {})
                 if param.get("in") == "query":
                     name = ref_name(param.get("schema"))
                     if name is None or param.get("style") != "form" or not param.get("explode"):
@@ -278,6 +284,9 @@ def check_openapi(doc: SchemaDocument, problems: list[str], where: str) -> None:
                     problems.append(f"{label}: parameter {param.get('name')} has no schema")
             ok = False
             for status, response in op.get("responses", {}).items():
+                if "$ref" in response:
+                    shared = doc.document.get("components", {}).get("responses", {})
+                    response = shared.get(str(response["$ref"]).rsplit("/", 1)[-1], {})
                 schema = response.get("content", {}).get("application/json", {}).get("schema")
                 name = ref_name(schema)
                 if name is None:

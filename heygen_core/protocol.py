@@ -195,6 +195,7 @@ def encode(message: BaseModel | UnknownEvent) -> str:
 def _protocol_error(exc: ValidationError, what: str, *, strip_tag: bool) -> ProtocolError:
     errors = exc.errors(include_input=False, include_url=False, include_context=False)
     first = errors[0]
+    context = exc.errors(include_input=False, include_url=False)[0].get("ctx", {})
     kind = first["type"]
     if kind == "json_invalid":
         return ProtocolError(
@@ -202,16 +203,20 @@ def _protocol_error(exc: ValidationError, what: str, *, strip_tag: bool) -> Prot
         )
     loc = tuple(first["loc"])
     tag: str | None = None
-    if strip_tag and loc and kind not in ("union_tag_not_found", "union_tag_invalid"):
+    if strip_tag and loc:
         # A discriminated union reports the tag value first: ('agent.speak', 'audio').
         tag, loc = str(loc[0]), loc[1:]
-    if kind == "union_tag_not_found":
-        name = _discriminator_name(first["msg"])
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        # A (possibly nested) union whose tag is missing or unknown: name the tag field.
+        # pydantic quotes the name in its context: "'provider'".
+        name = str(context.get("discriminator", "'type'")).strip("'")
+        path = _dotted((*loc, name))
+        problem = "is required" if kind == "union_tag_not_found" else "has an unknown value"
         return ProtocolError(
-            f"{what}: no tag: field {name!r} is required",
-            field=name,
+            f"{what}: no usable tag: field {path!r} {problem}",
+            field=path,
             errors=errors,
-            message_type=what,
+            message_type=tag or what,
         )
     if not loc:
         return ProtocolError(f"{what}: {first['msg']}", errors=errors, message_type=what)
@@ -231,10 +236,3 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
-
-
-def _discriminator_name(msg: str) -> str:
-    # pydantic: "Unable to extract tag using discriminator 'type'".
-    start = msg.find("'")
-    end = msg.find("'", start + 1)
-    return msg[start + 1 : end] if 0 <= start < end else "type"
