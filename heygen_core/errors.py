@@ -7,6 +7,8 @@ a session token or a LiveKit JWT: only the facts a user needs to act.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 
 class HeyGenError(Exception):
@@ -42,3 +44,132 @@ class ProtocolError(HeyGenError):
         self.field = field
         self.errors = tuple(errors)
         self.message_type = message_type
+
+
+class CredentialsError(HeyGenError):
+    """No credential for a call that needs one (an API key or a session token)."""
+
+
+class TransportError(HeyGenError):
+    """The request did not get an HTTP answer: connection failure or timeout.
+
+    Attributes:
+        method: HTTP method of the request.
+        path: URL path of the request (no query string, no credentials).
+        timed_out: True when the configured timeout ran out.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field a service rejected: where (``loc``) and why (``msg``)."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+
+
+class ApiError(HeyGenError):
+    """The service answered with an error status.
+
+    Attributes:
+        status: HTTP status.
+        code: The vendor's own code from the body (``400006``), when present.
+        message: The vendor's message, or a summary of the body.
+        method: HTTP method of the request.
+        path: URL path of the request.
+        body_excerpt: The first few hundred characters of the body, with any
+            credential the client knows replaced by ``***``.
+    """
+
+    hint = ""
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: int | str | None,
+        message: str,
+        method: str,
+        path: str,
+        body_excerpt: str,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.method = method
+        self.path = path
+        self.body_excerpt = body_excerpt
+        code_part = f", code {code}" if code is not None else ""
+        hint = f" {self.hint}" if self.hint else ""
+        super().__init__(f"{method} {path}: HTTP {status}{code_part}: {message}.{hint}")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, code={self.code!r}, "
+            f"method={self.method!r}, path={self.path!r}, message={self.message!r})"
+        )
+
+
+class AuthenticationError(ApiError):
+    """401 or 403, or vendor code 400112: the key or token was refused."""
+
+    hint = (
+        "Check the credential: LiveAvatar wants its own key (HEYGEN_LIVE_AVATAR_API_KEY), "
+        "the Streaming API a HeyGen key (HEYGEN_API_KEY); session calls want the session token."
+    )
+
+
+class NotFoundError(ApiError):
+    """404: the session, avatar or voice does not exist (or is not yours)."""
+
+
+class ValidationError(ApiError):
+    """422 (or Streaming codes 40001/400175): the request did not fit the API.
+
+    Attributes:
+        errors: Each rejected field, as the service reported it.
+    """
+
+    def __init__(self, *, errors: tuple[FieldError, ...] = (), **kwargs: Any) -> None:
+        self.errors = errors
+        super().__init__(**kwargs)
+
+
+class RateLimitError(ApiError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the service asked to wait, when it said.
+    """
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+
+
+class ServerError(ApiError):
+    """5xx: the service failed; retried automatically when the call is safe to repeat."""
+
+
+class SessionStateError(ApiError):
+    """Vendor code 400006: the session is not in a state that allows this call.
+
+    Typical causes: a command before the session was started, or after it stopped.
+    """
+
+    hint = "Start the session first, or create a new one if it has stopped."
+
+
+class AudioFormatError(HeyGenError, ValueError):
+    """Audio the library cannot send as-is and cannot safely convert.
+
+    The service garbles video without any error when audio is not 24 kHz mono
+    PCM16, so anything doubtful is refused here, with a message that says
+    what is supported.
+    """

@@ -1,0 +1,71 @@
+"""Events the library itself adds to a session's event stream.
+
+The service's own events are the generated models (and `UnknownEvent`);
+these report what happened to the connection around them, so a user learns
+about every problem from the same stream instead of from a log line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from heygen_core.errors import ProtocolError
+
+
+@dataclass(frozen=True)
+class ProtocolErrorEvent:
+    """A frame from the service that could not be decoded; the session goes on.
+
+    Attributes:
+        error: What was wrong (``error.field`` names the field when known).
+        excerpt: The start of the frame (at most 200 characters), for logs.
+        size: The frame's size in bytes.
+    """
+
+    error: ProtocolError
+    excerpt: str = field(repr=False)
+    size: int
+
+
+@dataclass(frozen=True)
+class ReadyTimeout:
+    """No ``session.state_updated: connected`` arrived within the ready timeout.
+
+    With the default fallback the ready gate opens anyway (not every mode is
+    reported to send that state); commands sent before the service was really
+    ready may have been dropped by it.
+
+    Attributes:
+        waited: Seconds waited.
+    """
+
+    waited: float
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    """The control socket closed unexpectedly while the session was alive.
+
+    Attributes:
+        code: WebSocket close code, if one was received.
+        reason: Close reason, if any.
+        lost_event_ids: Utterances (event ids) whose audio was cut off; they
+            must be spoken again to be heard.
+        reconnecting: Whether the library is trying to reconnect.
+    """
+
+    code: int | None
+    reason: str
+    lost_event_ids: tuple[str, ...]
+    reconnecting: bool
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """The control socket is open again after a `ConnectionLost`.
+
+    Attributes:
+        attempts: Connection attempts it took.
+    """
+
+    attempts: int

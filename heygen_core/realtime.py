@@ -1,0 +1,363 @@
+"""The realtime control channel: one WebSocket to the avatar service.
+
+`RealtimeConnection` sends typed events (encoded by `heygen_core.protocol`),
+receives typed events (an async iterator per consumer, and callbacks), holds
+commands until the service is ready, keeps the session alive, and reconnects
+after an unexpected close. It speaks either dialect: ``lite`` (LiveAvatar
+LITE) or ``realtime-alpha`` (Interactive Avatar Realtime API).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Literal
+
+from pydantic import BaseModel
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from heygen_core.connection_events import (
+    ConnectionLost,
+    ProtocolErrorEvent,
+    ReadyTimeout,
+    Reconnected,
+)
+from heygen_core.errors import HeyGenError, ProtocolError
+from heygen_core.protocol import UnknownEvent, decode, encode
+from heygen_core.retry import RetryPolicy
+from heygen_models import lite
+
+logger = logging.getLogger("heygen_core.realtime")
+
+Dialect = Literal["lite", "realtime-alpha"]
+"""The WebSocket dialects: LiveAvatar LITE, or the Realtime alpha API."""
+
+Event = BaseModel | UnknownEvent | ProtocolErrorEvent | ReadyTimeout | ConnectionLost | Reconnected
+"""Everything a session's event stream can yield."""
+
+EventCallback = Callable[[Event], Awaitable[None] | None]
+"""A callback for events: a plain or an async function."""
+
+MAX_MESSAGE_BYTES = 1_000_000
+"""The service's limit on one WebSocket message (PROTOCOL.md §3)."""
+
+# Frames larger than this are still read (so a huge frame cannot close the
+# socket) but surfaced as protocol errors, not decoded.
+_READ_LIMIT = 64 * 1024 * 1024
+_EXCERPT = 200
+
+
+class RealtimeConnectionError(HeyGenError):
+    """The control socket could not be opened, or is gone for good."""
+
+
+class RealtimeConnection:
+    """One control-channel WebSocket with a ready gate, keep-alive and reconnect.
+
+    Args:
+        url: The ``ws_url`` (LITE) or ``realtime_endpoint`` (alpha).
+        dialect: ``lite`` or ``realtime-alpha``: what is sent, and how
+            server frames are decoded.
+        ready_timeout: Seconds to wait for ``session.state_updated:
+            connected`` before commands are released anyway.
+        wait_for_connected: Hold commands until that state arrives. The
+            alpha API has no such event, so its default is off there.
+        ready_fallback: What happens when `ready_timeout` runs out:
+            ``"open"`` (default) opens the gate and emits `ReadyTimeout`,
+            because reports differ on whether every mode sends the state;
+            ``"raise"`` makes waiting senders raise `RealtimeConnectionError`.
+        keep_alive_interval: Seconds between keep-alives (None: none). LITE
+            sends ``session.keep_alive`` on the socket; elsewhere
+            `rest_keep_alive` is called.
+        rest_keep_alive: The REST keep-alive, for dialects without one.
+        reconnect: Backoff and attempts for reconnecting after an unexpected
+            close (``max_attempts=1`` disables reconnecting).
+        lost_utterances: Called on an unexpected close; returns the event ids
+            whose audio was cut off (the audio pump provides it).
+        open_timeout: Seconds allowed to open the socket.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        dialect: Dialect = "lite",
+        ready_timeout: float = 10.0,
+        wait_for_connected: bool | None = None,
+        ready_fallback: Literal["open", "raise"] = "open",
+        keep_alive_interval: float | None = 60.0,
+        rest_keep_alive: Callable[[], Awaitable[object]] | None = None,
+        reconnect: RetryPolicy | None = None,
+        lost_utterances: Callable[[], tuple[str, ...]] | None = None,
+        open_timeout: float = 10.0,
+    ) -> None:
+        if ready_timeout <= 0:
+            raise ValueError("ready_timeout must be positive (seconds)")
+        if keep_alive_interval is not None and keep_alive_interval <= 0:
+            raise ValueError("keep_alive_interval must be positive (seconds) or None")
+        self.url = url
+        self.dialect: Dialect = dialect
+        self.ready_timeout = ready_timeout
+        self.wait_for_connected = dialect == "lite" if wait_for_connected is None else wait_for_connected
+        self.ready_fallback = ready_fallback
+        self.keep_alive_interval = keep_alive_interval
+        self.rest_keep_alive = rest_keep_alive
+        self.reconnect_policy = reconnect or RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=8.0)
+        self.lost_utterances = lost_utterances
+        self.open_timeout = open_timeout
+        self.session_state: str | None = None
+        self._ws: ClientConnection | None = None
+        self._ready = asyncio.Event()
+        self._ready_failed = False
+        self._gate_opened_at: float | None = None
+        self._closing = False
+        self._finished = asyncio.Event()
+        self._subscribers: list[asyncio.Queue[Event | None]] = []
+        self._callbacks: list[EventCallback] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def __repr__(self) -> str:
+        # The URL path carries only the session id, but the query string of a
+        # real endpoint may carry a token: leave it out.
+        return f"RealtimeConnection(dialect={self.dialect!r}, state={self.session_state!r})"
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether commands are being released to the socket."""
+        return self._ready.is_set()
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the connection is finished (closed by us, the service, or for good)."""
+        return self._finished.is_set()
+
+    async def connect(self) -> None:
+        """Open the socket and start reading; returns before the session is ready."""
+        self._ws = await self._open()
+        self._tasks.append(asyncio.create_task(self._read_loop(), name="heygen-realtime-reader"))
+        self._tasks.append(asyncio.create_task(self._ready_watchdog(), name="heygen-ready-gate"))
+        if self.keep_alive_interval is not None:
+            self._tasks.append(asyncio.create_task(self._keep_alive_loop(), name="heygen-keep-alive"))
+        if not self.wait_for_connected:
+            self._open_gate()
+
+    async def _open(self) -> ClientConnection:
+        try:
+            return await connect(
+                self.url,
+                open_timeout=self.open_timeout,
+                max_size=_READ_LIMIT,
+                # Base64 audio barely compresses; deflate would only cost CPU.
+                compression=None,
+                proxy=None,
+                ping_interval=20,
+                ping_timeout=20,
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise RealtimeConnectionError(
+                f"could not open the realtime socket ({type(exc).__name__}: {exc}); "
+                "check that the session was started and its ws_url is reachable"
+            ) from None
+
+    async def wait_ready(self) -> None:
+        """Wait until commands may be sent (see `ready_timeout` and `ready_fallback`)."""
+        if self._ready.is_set():
+            return
+        await self._ready.wait()
+        if self._ready_failed:
+            raise RealtimeConnectionError(
+                f"the service did not report 'connected' within {self.ready_timeout:g} s"
+            )
+
+    async def send(self, event: BaseModel) -> None:
+        """Send one client event once the session is ready.
+
+        Raises:
+            ProtocolError: The encoded event is over the service's 1 MB limit.
+            RealtimeConnectionError: The socket is closed for good.
+        """
+        data = encode(event)
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(
+                f"{type(event).__name__} is {len(data)} bytes; the service drops messages "
+                f"over {MAX_MESSAGE_BYTES} bytes: send shorter audio chunks",
+                message_type=type(event).__name__,
+            )
+        await self.wait_ready()
+        await self.send_now(data)
+
+    async def send_now(self, data: str) -> None:
+        """Send an encoded frame without waiting for the ready gate."""
+        ws = self._ws
+        if ws is None or self._finished.is_set():
+            raise RealtimeConnectionError("the realtime socket is closed; start a new session")
+        try:
+            await ws.send(data)
+        except ConnectionClosed:
+            raise RealtimeConnectionError(
+                "the realtime socket closed while sending; the message was not delivered"
+            ) from None
+
+    def on_event(self, callback: EventCallback) -> None:
+        """Call `callback` with every event (after it is queued for iterators)."""
+        self._callbacks.append(callback)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Yield every event from now on, until the connection is finished."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                yield item
+        finally:
+            self._subscribers.remove(queue)
+
+    async def close(self) -> None:
+        """Close the socket cleanly and stop the background tasks (idempotent)."""
+        self._closing = True
+        for task in self._tasks:
+            task.cancel()
+        ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), timeout=5)
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        self._finish()
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is finished."""
+        await self._finished.wait()
+
+    def _finish(self) -> None:
+        if self._finished.is_set():
+            return
+        self._finished.set()
+        if not self._ready.is_set():
+            self._ready_failed = True
+            self._ready.set()  # release waiting senders; send_now will raise
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+
+    def _open_gate(self) -> None:
+        if not self._ready.is_set():
+            self._gate_opened_at = time.monotonic()
+            self._ready.set()
+
+    async def _emit(self, event: Event) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+        for callback in self._callbacks:
+            try:
+                result = callback(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                # A user's callback must not take the session down with it.
+                logger.exception("event callback %r failed", callback)
+
+    async def _handle_frame(self, frame: str | bytes) -> None:
+        if isinstance(frame, bytes):
+            error = ProtocolError("binary frame: the service sends JSON text frames")
+            await self._emit(ProtocolErrorEvent(error, repr(frame[:_EXCERPT]), len(frame)))
+            return
+        if len(frame) > MAX_MESSAGE_BYTES:
+            error = ProtocolError(f"oversized frame ({len(frame)} bytes); not decoded")
+            await self._emit(ProtocolErrorEvent(error, frame[:_EXCERPT], len(frame)))
+            return
+        try:
+            event = decode(frame, self.dialect, "server")
+        except ProtocolError as error:
+            await self._emit(ProtocolErrorEvent(error, frame[:_EXCERPT], len(frame)))
+            return
+        if isinstance(event, lite.SessionStateUpdated):
+            self.session_state = event.state
+            if event.state == "connected":
+                self._open_gate()
+        await self._emit(event)
+
+    def _session_over(self) -> bool:
+        return self.session_state in ("closing", "closed", "disconnected")
+
+    async def _read_loop(self) -> None:
+        while True:
+            ws = self._ws
+            assert ws is not None
+            try:
+                async for frame in ws:
+                    await self._handle_frame(frame)
+            except ConnectionClosed:
+                pass
+            if self._closing or self._session_over():
+                break
+            lost = self.lost_utterances() if self.lost_utterances else ()
+            reconnecting = self.reconnect_policy.max_attempts > 1
+            await self._emit(
+                ConnectionLost(ws.close_code, ws.close_reason or "", lost, reconnecting)
+            )
+            if not reconnecting:
+                break
+            attempts = await self._reconnect()
+            if attempts is None:
+                break
+            await self._emit(Reconnected(attempts))
+        self._finish()
+
+    async def _reconnect(self) -> int | None:
+        self._ready.clear()
+        self.session_state = None
+        for attempt in range(1, self.reconnect_policy.max_attempts):
+            await asyncio.sleep(self.reconnect_policy.backoff(attempt))
+            if self._closing:
+                return None
+            try:
+                self._ws = await self._open()
+            except RealtimeConnectionError as exc:
+                logger.warning("reconnect attempt %d failed: %s", attempt, exc)
+                continue
+            if not self.wait_for_connected:
+                self._open_gate()
+            else:
+                self._tasks.append(asyncio.create_task(self._ready_watchdog()))
+            return attempt
+        logger.error("realtime socket lost for good after %d attempts", attempt)
+        return None
+
+    async def _ready_watchdog(self) -> None:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=self.ready_timeout)
+        except TimeoutError:
+            if self._ready.is_set():
+                return
+            logger.warning(
+                "no 'connected' state within %.1f s; fallback: %s", self.ready_timeout, self.ready_fallback
+            )
+            if self.ready_fallback == "raise":
+                self._ready_failed = True
+            await self._emit(ReadyTimeout(self.ready_timeout))
+            self._open_gate()
+
+    async def _keep_alive_loop(self) -> None:
+        assert self.keep_alive_interval is not None
+        while True:
+            await asyncio.sleep(self.keep_alive_interval)
+            try:
+                if self.dialect == "lite":
+                    await self.send(
+                        lite.SessionKeepAlive(type="session.keep_alive", event_id=uuid.uuid4().hex)
+                    )
+                elif self.rest_keep_alive is not None:
+                    await self.rest_keep_alive()
+            except HeyGenError as exc:
+                logger.warning("keep-alive failed: %s", exc)

@@ -1,0 +1,383 @@
+"""`AvatarSession`: open a streaming-avatar session in one line, speak, and never leak it.
+
+    async with AvatarSession.live_avatar(avatar_id=..., sandbox=True) as session:
+        await session.speak("hello.wav")
+
+Entering creates the session token, starts the session, opens the control
+socket and waits until the service is ready. Leaving stops the session
+through REST exactly once, whatever the exit: a return, an exception, task
+cancellation or Ctrl-C. A session left open keeps billing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Literal
+
+import aiohttp
+
+from heygen_core.audio import AudioInput
+from heygen_core.audio_pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
+from heygen_core.errors import HeyGenError
+from heygen_core.liveavatar_client import LiveAvatarClient
+from heygen_core.realtime import Dialect, Event, EventCallback, RealtimeConnection
+from heygen_core.retry import RetryPolicy
+from heygen_core.streaming_client import StreamingClient
+from heygen_models import liveavatar as la
+from heygen_models import streaming as st
+
+logger = logging.getLogger("heygen_core.session")
+
+SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
+"""The public avatar that LiveAvatar sandbox sessions (free, about a minute) must use."""
+
+# Stopping must finish even while the caller is being cancelled; this bounds it.
+_STOP_TIMEOUT = 10.0
+
+
+class SessionError(HeyGenError):
+    """The session could not be set up, or was used after it ended."""
+
+
+class AvatarSession:
+    """A running avatar session: REST lifecycle, control socket and audio pump.
+
+    Build one with `AvatarSession.live_avatar` or
+    `AvatarSession.interactive_avatar` and use it as an async context manager.
+    """
+
+    def __init__(
+        self,
+        *,
+        setup: Callable[[AvatarSession], Awaitable[tuple[str, str, Dialect]]],
+        stop: Callable[[AvatarSession], Awaitable[object]],
+        clients: tuple[LiveAvatarClient | StreamingClient, ...],
+        pump_config: PumpConfig | None,
+        ready_timeout: float,
+        keep_alive_interval: float | None,
+        rest_keep_alive: Callable[[], Awaitable[object]] | None,
+        reconnect: RetryPolicy | None,
+    ) -> None:
+        self._setup = setup
+        self._stop = stop
+        self._clients = clients
+        self._pump_config = pump_config
+        self._ready_timeout = ready_timeout
+        self._keep_alive_interval = keep_alive_interval
+        self._rest_keep_alive = rest_keep_alive
+        self._reconnect = reconnect
+        self.session_id: str | None = None
+        """The service's session id, once created."""
+        self.start_data: la.StartSessionData | st.NewSessionData | None = None
+        """What the service returned when the session started (LiveKit URL, tokens...)."""
+        self.session_token: str | None = None
+        self._connection: RealtimeConnection | None = None
+        self._pump: AudioPump | None = None
+        self._created = False
+        self._stopped = False
+        self._stop_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else ("open" if self._connection else "new")
+        return f"AvatarSession(session_id={self.session_id!r}, {state})"
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def live_avatar(
+        cls,
+        *,
+        avatar_id: str = SANDBOX_AVATAR_ID,
+        sandbox: bool = False,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        mode: Literal["LITE"] = "LITE",
+        token_request: la.LiteSessionTokenRequest | None = None,
+        http: aiohttp.ClientSession | None = None,
+        pump: PumpConfig | None = None,
+        ready_timeout: float = 10.0,
+        keep_alive_interval: float | None = 60.0,
+        reconnect: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ) -> AvatarSession:
+        """A LiveAvatar LITE session: your audio in, the avatar's video in a LiveKit room.
+
+        Args:
+            avatar_id: The avatar; the sandbox needs `SANDBOX_AVATAR_ID`.
+            sandbox: A free sandbox session (about a minute long).
+            api_key: LiveAvatar key; default ``HEYGEN_LIVE_AVATAR_API_KEY``.
+            base_url: The API's base URL (the simulator's, in tests).
+            mode: ``LITE`` (FULL mode arrives with the LiveKit media layer).
+            token_request: A full token request, for options beyond avatar
+                and sandbox (``video_settings``, ``livekit_config``, ...).
+            http: An aiohttp session to share (not closed by the session).
+            pump: Chunking and pacing of audio.
+            ready_timeout: Seconds to wait for the service to report ready.
+            keep_alive_interval: Seconds between keep-alives (None: off).
+            reconnect: Reconnect policy for the control socket.
+            timeout: Seconds for each REST call.
+        """
+        if mode != "LITE":
+            raise SessionError("only mode='LITE' is supported by AvatarSession so far")
+        client = LiveAvatarClient(api_key, base_url=base_url, session=http, timeout=timeout)
+        request = token_request or la.LiteSessionTokenRequest(
+            mode="LITE", avatar_id=avatar_id, is_sandbox=sandbox
+        )
+
+        async def setup(session: AvatarSession) -> tuple[str, str, Dialect]:
+            token = await client.create_session_token(request)
+            session.session_id = token.data.session_id
+            session.session_token = token.data.session_token
+            session._created = True
+            started = await client.start_session(token.data.session_token)
+            session.start_data = started.data
+            ws_url = started.data.ws_url
+            if not isinstance(ws_url, str):
+                raise SessionError(
+                    "the service returned no ws_url: this session has no LITE control socket "
+                    "(an ElevenLabs-agent session uses FULL-mode events instead)"
+                )
+            return token.data.session_id, ws_url, "lite"
+
+        async def stop(session: AvatarSession) -> object:
+            if session.session_token is not None:
+                return await client.stop_session(session_token=session.session_token)
+            return None
+
+        return cls(
+            setup=setup,
+            stop=stop,
+            clients=(client,),
+            pump_config=pump,
+            ready_timeout=ready_timeout,
+            keep_alive_interval=keep_alive_interval,
+            rest_keep_alive=None,  # LITE keeps alive on the socket itself
+            reconnect=reconnect,
+        )
+
+    @classmethod
+    def interactive_avatar(
+        cls,
+        *,
+        avatar_id: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        new_session: st.NewSessionRequest | None = None,
+        dialect: Dialect = "realtime-alpha",
+        http: aiohttp.ClientSession | None = None,
+        pump: PumpConfig | None = None,
+        ready_timeout: float = 10.0,
+        keep_alive_interval: float | None = 60.0,
+        reconnect: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ) -> AvatarSession:
+        """A legacy Streaming API session driven over the Realtime (alpha) socket.
+
+        Args:
+            avatar_id: The avatar (or give a whole `new_session` request).
+            api_key: HeyGen key; default ``HEYGEN_API_KEY``.
+            base_url: The API's base URL (the simulator's, in tests).
+            new_session: The ``streaming.new`` request; default: ``version
+                v2`` with `avatar_id`.
+            dialect: What to speak on the socket: ``realtime-alpha`` (audio
+                buffer events) or ``lite`` (as today's Pipecat does).
+            http: An aiohttp session to share (not closed by the session).
+            pump: Chunking and pacing of audio.
+            ready_timeout: Seconds to wait for the service to report ready.
+            keep_alive_interval: Seconds between REST keep-alives (None: off).
+            reconnect: Reconnect policy for the control socket.
+            timeout: Seconds for each REST call.
+        """
+        client = StreamingClient(api_key, base_url=base_url, session=http, timeout=timeout)
+        request = new_session or st.NewSessionRequest(version="v2", avatar_id=avatar_id)
+
+        async def setup(session: AvatarSession) -> tuple[str, str, Dialect]:
+            new = await client.new_session(request)
+            session.session_id = new.data.session_id
+            session._created = True
+            session.start_data = new.data
+            await client.start_session(st.SessionIdRequest(session_id=new.data.session_id))
+            endpoint = new.data.realtime_endpoint
+            if not isinstance(endpoint, str):
+                raise SessionError("the service returned no realtime_endpoint for this session")
+            return new.data.session_id, endpoint, dialect
+
+        async def stop(session: AvatarSession) -> object:
+            assert session.session_id is not None
+            return await client.stop_session(st.SessionIdRequest(session_id=session.session_id))
+
+        async def keep_alive() -> object:
+            # `session` is bound below, before any keep-alive can run.
+            assert session.session_id is not None
+            return await client.keep_alive(st.SessionIdRequest(session_id=session.session_id))
+
+        session = cls(
+            setup=setup,
+            stop=stop,
+            clients=(client,),
+            pump_config=pump,
+            ready_timeout=ready_timeout,
+            keep_alive_interval=keep_alive_interval,
+            rest_keep_alive=keep_alive,
+            reconnect=reconnect,
+        )
+        return session
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> AvatarSession:
+        try:
+            await self.open()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Create and start the session, connect the socket, wait until ready.
+
+        Prefer ``async with``; after `open()` you must call `aclose()`.
+        """
+        session_id, url, dialect = await self._setup(self)
+        logger.info("session %s started; connecting %s socket", session_id, dialect)
+        self._connection = RealtimeConnection(
+            url,
+            dialect=dialect,
+            ready_timeout=self._ready_timeout,
+            keep_alive_interval=self._keep_alive_interval,
+            rest_keep_alive=self._rest_keep_alive,
+            reconnect=self._reconnect,
+        )
+        self._pump = AudioPump(self._connection, self._pump_config)
+        await self._connection.connect()
+        await self._connection.wait_ready()
+
+    async def aclose(self) -> None:
+        """Close the socket and stop the session through REST, exactly once.
+
+        Safe to call many times and from a cancelled task: the stop call is
+        shielded from cancellation (bounded by a timeout), then any pending
+        cancellation is re-raised.
+        """
+        task = asyncio.ensure_future(self._close_once())
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Keep stopping the billable session; then let cancellation go on.
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(task), _STOP_TIMEOUT)
+            raise
+
+    async def _close_once(self) -> None:
+        async with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            if self._pump is not None:
+                self._pump.close("lost")
+            if self._connection is not None:
+                await self._connection.close()
+            try:
+                if self._created:
+                    await asyncio.wait_for(self._stop(self), _STOP_TIMEOUT)
+            except (HeyGenError, TimeoutError) as exc:
+                logger.error(
+                    "could not stop session %s (%s); it ends at its idle timeout",
+                    self.session_id,
+                    exc,
+                )
+            finally:
+                for client in self._clients:
+                    await client.close()
+
+    # -- using it -------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> RealtimeConnection:
+        """The control socket (raises if the session is not open)."""
+        if self._connection is None or self._stopped:
+            raise SessionError("the session is not open: use `async with AvatarSession...`")
+        return self._connection
+
+    @property
+    def pump(self) -> AudioPump:
+        """The audio pump (raises if the session is not open)."""
+        if self._pump is None or self._stopped:
+            raise SessionError("the session is not open: use `async with AvatarSession...`")
+        return self._pump
+
+    async def speak(
+        self,
+        audio: AudioInput | AsyncIterable[AudioInput],
+        *,
+        sample_rate: int | None = None,
+        channels: int | None = None,
+        wait: bool = True,
+    ) -> SpeakResult:
+        """Make the avatar say `audio`.
+
+        Args:
+            audio: PCM16 bytes, an int16/float32 numpy array, a WAV file path,
+                or an async iterator of such chunks (streaming TTS).
+            sample_rate: Rate of bytes or arrays (WAV files carry their own).
+            channels: Channels of bytes or arrays (interleaved / columns).
+            wait: Return once the avatar has finished (``agent.speak_ended``);
+                with False, return once the audio is on the wire and await
+                `SpeakResult.finished()` later.
+        """
+        utterances = await self.pump.speak(audio, sample_rate=sample_rate, channels=channels)
+        result = SpeakResult(tuple(utterances))
+        if wait:
+            await result.finished()
+        return result
+
+    async def interrupt(self) -> None:
+        """Stop the avatar now; nothing queued for the current utterance is sent after."""
+        await self.pump.interrupt()
+
+    async def start_listening(self) -> None:
+        """Put the avatar in its listening pose."""
+        await self.pump.start_listening()
+
+    async def stop_listening(self) -> None:
+        """Take the avatar out of its listening pose."""
+        await self.pump.stop_listening()
+
+    def events(self) -> AsyncIterator[Event]:
+        """Every event from now on: the service's (typed or `UnknownEvent`) and the library's."""
+        return self.connection.events()
+
+    def on_event(self, callback: EventCallback) -> None:
+        """Call `callback` for every event."""
+        self.connection.on_event(callback)
+
+
+class SpeakResult:
+    """What `AvatarSession.speak` sent: its utterances, awaitable for their outcome."""
+
+    def __init__(self, utterances: tuple[Utterance, ...]) -> None:
+        self.utterances = utterances
+
+    def __repr__(self) -> str:
+        return f"SpeakResult({list(self.utterances)!r})"
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        """The event id of each utterance."""
+        return tuple(u.event_id for u in self.utterances)
+
+    async def finished(self) -> tuple[UtteranceStatus, ...]:
+        """Wait until the avatar is done with every utterance; return their statuses."""
+        return tuple([await u.finished() for u in self.utterances])

@@ -1,0 +1,362 @@
+"""The REST clients against the embedded simulator, over real loopback HTTP."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from heygen_core.errors import (
+    ApiError,
+    AuthenticationError,
+    CredentialsError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    SessionStateError,
+    TransportError,
+    ValidationError,
+)
+from heygen_core.liveavatar_client import LiveAvatarClient
+from heygen_core.operations import api_spec
+from heygen_core.retry import RetryPolicy
+from heygen_core.simulator import Simulator, SimulatorConfig
+from heygen_core.streaming_client import StreamingClient
+from heygen_models import liveavatar as la
+from heygen_models import streaming as st
+
+SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
+KEY = "sk-canary-4f1d2c3b5a69"
+FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
+PIPECAT_NEW_SESSION = {
+    "quality": "high",
+    "avatar_id": "Shawn_Therapist_public",
+    "voice": {"voice_id": None, "rate": None, "emotion": None, "elevenlabs_settings": None},
+    "video_encoding": "H264",
+    "knowledge_id": None,
+    "knowledge_base": None,
+    "version": "v2",
+    "stt_settings": None,
+    "disable_idle_timeout": None,
+    "activity_idle_timeout": None,
+}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(SimulatorConfig(api_key=KEY)) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def live(sim: Simulator) -> AsyncIterator[LiveAvatarClient]:
+    async with LiveAvatarClient(KEY, base_url=sim.url, retry=FAST) as client:
+        yield client
+
+
+@pytest.fixture
+async def streaming(sim: Simulator) -> AsyncIterator[StreamingClient]:
+    async with StreamingClient(KEY, base_url=sim.url, retry=FAST) as client:
+        yield client
+
+
+def lite_sandbox() -> la.LiteSessionTokenRequest:
+    return la.LiteSessionTokenRequest(mode="LITE", avatar_id=SANDBOX_AVATAR, is_sandbox=True)
+
+
+def test_every_operation_has_a_client_method() -> None:
+    for api, client in (("liveavatar", LiveAvatarClient), ("streaming", StreamingClient)):
+        for operation_id in api_spec(api).operations:  # type: ignore[arg-type]
+            assert callable(getattr(client, operation_id, None)), f"{api}.{operation_id}"
+
+
+async def test_liveavatar_session_lifecycle(sim: Simulator, live: LiveAvatarClient) -> None:
+    token = await live.create_session_token(lite_sandbox())
+    assert token.status == 200
+    session_id = token.data.session_id
+    started = await live.start_session(token.data.session_token)
+    assert started.status == 201
+    assert started.data.session_id == session_id
+    assert isinstance(started.data.ws_url, str) and started.data.ws_url.startswith("ws://127.0.0.1")
+    assert sim.open_sessions() == 1
+
+    await live.keep_alive_session(session_token=token.data.session_token)
+    await live.keep_alive_session(la.KeepAliveRequest(session_id=session_id))
+    active = await live.list_sessions(la.ListSessionsQuery(type="active"))
+    assert [entry.id for entry in active.data.results] == [session_id]
+    entry = await live.get_session(session_id)
+    assert entry.data.mode == "LITE" and entry.data.is_sandbox is True
+    transcript = await live.get_session_transcript(session_id)
+    assert transcript.data.transcript_data == []
+
+    stopped = await live.stop_session(la.StopSessionRequest(session_id=session_id))
+    assert stopped.status == 200 and stopped.data is None
+    again = await live.stop_session(session_token=token.data.session_token)
+    assert again.status == 200  # stop is idempotent, so retrying it is safe
+    assert sim.open_sessions() == 0
+    historic = await live.list_sessions(la.ListSessionsQuery(type="historic"))
+    ended = [e for e in historic.data.results if e.id == session_id]
+    assert len(ended) == 1
+    reason = ended[0].end_reason
+    assert reason is not None and getattr(reason, "root", reason) == "USER_CLOSED"
+
+
+async def test_liveavatar_full_mode_token_has_no_ws_url(live: LiveAvatarClient) -> None:
+    request = la.FullSessionTokenRequest(mode="FULL", avatar_id=SANDBOX_AVATAR, is_sandbox=True)
+    token = await live.create_session_token(request)
+    started = await live.start_session(token.data.session_token)
+    assert started.data.ws_url in (None, la.MISSING) or not hasattr(started.data, "ws_url")
+    await live.stop_session(session_token=token.data.session_token)
+
+
+async def test_liveavatar_avatars_and_voices(sim: Simulator, live: LiveAvatarClient) -> None:
+    avatars = await live.list_avatars()
+    assert avatars.data.results
+    public = await live.list_public_avatars()
+    assert SANDBOX_AVATAR in [a.id for a in public.data.results]
+    async with LiveAvatarClient(api_key="", base_url=sim.url) as anonymous:
+        assert not anonymous.has_api_key
+        public_again = await anonymous.list_public_avatars()  # needs no credentials
+        assert public_again.data.count == public.data.count
+        with pytest.raises(CredentialsError, match="HEYGEN_LIVE_AVATAR_API_KEY"):
+            await anonymous.list_avatars()
+    own = avatars.data.results[0]
+    fetched = await live.get_avatar(own.id)
+    assert fetched.data.id == own.id
+    renamed = await live.update_avatar(own.id, la.UpdateAvatarRequest(name="Renamed"))
+    assert renamed.data.name == "Renamed"
+    deleted = await live.delete_avatar(own.id)
+    assert deleted.data.id == own.id
+    with pytest.raises(NotFoundError):
+        await live.get_avatar(own.id)
+
+    voices = await live.list_voices(la.ListVoicesQuery(voice_type="public"))
+    assert voices.data.results
+    voice = await live.get_voice(voices.data.results[0].id)
+    assert voice.data.id == voices.data.results[0].id
+    created = await live.create_third_party_voice(
+        la.ThirdPartyVoiceRequest(
+            provider_voice_id="pv-1", secret_id="7b0c3a52-5d55-4bd4-9a5e-1c1a1f0e2b11"
+        )
+    )
+    assert created.data.voice_id
+
+
+async def test_streaming_session_lifecycle(sim: Simulator, streaming: StreamingClient) -> None:
+    token = await streaming.create_token()
+    assert token.data.token
+    request = st.NewSessionRequest.model_validate(PIPECAT_NEW_SESSION)
+    new = await streaming.new_session(request)
+    session_id = new.data.session_id
+    assert new.data.realtime_endpoint and session_id in str(new.data.realtime_endpoint)
+    ids = st.SessionIdRequest(session_id=session_id)
+    with pytest.raises(SessionStateError) as early:
+        await streaming.send_task(st.TaskRequest(session_id=session_id, text="hi", task_type="repeat"))
+    assert early.value.code == 400006
+    await streaming.start_session(ids)
+    task = await streaming.send_task(
+        st.TaskRequest(session_id=session_id, text="Hello there", task_type="repeat")
+    )
+    assert task.data.duration_ms > 0 and task.data.task_id
+    await streaming.interrupt_task(ids)
+    await streaming.start_listening(ids)
+    await streaming.stop_listening(ids)
+    await streaming.keep_alive(ids)
+    listed = await streaming.list_sessions()
+    assert session_id in [s.session_id for s in listed.data.sessions]
+    paged = await streaming.list_sessions_v2(st.ListSessionsV2Query(page=1, page_size=10))
+    assert session_id in [s.session_id for s in paged.data.data]
+    # The session token works in place of the key.
+    async with StreamingClient(
+        api_key="", session_token=token.data.token, base_url=sim.url
+    ) as by_token:
+        await by_token.keep_alive(ids)
+    await streaming.stop_session(ids)
+    await streaming.stop_session(ids)
+    assert sim.open_sessions() == 0
+
+
+async def test_avatar_name_is_accepted_in_place_of_avatar_id(streaming: StreamingClient) -> None:
+    new = await streaming.new_session(st.NewSessionRequest(avatar_name="Wayne_20240711"))
+    await streaming.stop_session(st.SessionIdRequest(session_id=new.data.session_id))
+
+
+async def test_wrong_key_is_an_authentication_error_without_the_key(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "sk-canary-wrong-99887766"
+    async with LiveAvatarClient(wrong, base_url=sim.url) as client:
+        assert wrong not in repr(client)
+        with pytest.raises(AuthenticationError) as live_error:
+            await client.create_session_token(lite_sandbox())
+    async with StreamingClient(wrong, base_url=sim.url) as client:
+        with pytest.raises(AuthenticationError) as streaming_error:
+            await client.create_token()
+    assert live_error.value.status == 401
+    assert streaming_error.value.code == 400112
+    for error in (live_error.value, streaming_error.value):
+        for text in (str(error), repr(error), error.body_excerpt, error.message):
+            assert wrong not in text and KEY not in text
+    assert wrong not in caplog.text and KEY not in caplog.text
+
+
+async def test_session_token_never_appears_in_errors(sim: Simulator, live: LiveAvatarClient) -> None:
+    token = await live.create_session_token(lite_sandbox())
+    secret = token.data.session_token
+    await live.start_session(secret)
+    await live.stop_session(session_token=secret)
+    with pytest.raises(ApiError) as info:
+        await live.start_session(secret)
+    for text in (str(info.value), repr(info.value), info.value.body_excerpt):
+        assert secret not in text
+
+
+async def test_validation_error_carries_field_locations(
+    live: LiveAvatarClient, streaming: StreamingClient
+) -> None:
+    # model_construct skips client-side validation, so the simulator sees the
+    # bad body a hand-rolled client would send.
+    bad = la.SessionTokenRequest(la.LiteSessionTokenRequest.model_construct(mode="LITE"))
+    with pytest.raises(ValidationError) as info:
+        await live.create_session_token(bad)
+    assert info.value.status == 422
+    assert any(error.loc[-1] == "avatar_id" for error in info.value.errors)
+    assert "avatar_id" in str(info.value)
+
+    bad_task = st.TaskRequest.model_construct(session_id="x", task_type="repeat")
+    with pytest.raises(ValidationError) as streaming_info:
+        await streaming.send_task(bad_task)
+    assert streaming_info.value.code == 40001
+    assert "text" in streaming_info.value.message
+
+
+async def test_not_found(live: LiveAvatarClient) -> None:
+    with pytest.raises(NotFoundError) as info:
+        await live.get_session("00000000-0000-4000-8000-000000000000")
+    assert info.value.status == 404
+    assert info.value.path == "/v1/sessions/{session_id}"
+
+
+async def test_session_state_error(live: LiveAvatarClient) -> None:
+    token = await live.create_session_token(lite_sandbox())
+    await live.start_session(token.data.session_token)
+    with pytest.raises(SessionStateError) as info:
+        await live.start_session(token.data.session_token)
+    assert info.value.code == 400006
+    assert "Start the session first" in str(info.value)
+    await live.stop_session(la.StopSessionRequest(session_id=token.data.session_id))
+
+
+async def test_rate_limit_gives_retry_after() -> None:
+    config = SimulatorConfig(api_key=KEY, rate_limit_per_second=2)
+    async with (
+        Simulator(config) as sim,
+        LiveAvatarClient(KEY, base_url=sim.url, retry=RetryPolicy(max_attempts=1)) as client,
+    ):
+        await client.list_avatars()
+        await client.list_avatars()
+        with pytest.raises(RateLimitError) as info:
+            await client.list_avatars()
+    assert info.value.status == 429
+    assert info.value.retry_after is not None and info.value.retry_after >= 1
+
+
+async def test_rate_limited_call_waits_retry_after_then_succeeds(sim: Simulator) -> None:
+    sim.inject("create_session_token", 429)
+    async with LiveAvatarClient(KEY, base_url=sim.url, retry=FAST) as client:
+        started = time.monotonic()
+        token = await client.create_session_token(lite_sandbox())
+        waited = time.monotonic() - started
+    assert token.data.session_token
+    assert waited >= 0.9  # the simulator asks for Retry-After: 1
+    assert sim.requests_by_operation["create_session_token"] == 2
+
+
+async def test_server_errors_are_retried_for_safe_calls(sim: Simulator, live: LiveAvatarClient) -> None:
+    token = await live.create_session_token(lite_sandbox())
+    sim.inject("get_session", 503, 500)
+    entry = await live.get_session(token.data.session_id)
+    assert entry.data.id == token.data.session_id
+    assert sim.requests_by_operation["get_session"] == 3
+    sim.inject("keep_alive_session", "disconnect")
+    await live.keep_alive_session(la.KeepAliveRequest(session_id=token.data.session_id))
+    assert sim.requests_by_operation["keep_alive_session"] == 2
+
+
+async def test_token_creation_is_never_retried_blindly(sim: Simulator, live: LiveAvatarClient) -> None:
+    sim.inject("create_session_token", 503)
+    with pytest.raises(ServerError) as info:
+        await live.create_session_token(lite_sandbox())
+    assert info.value.status == 503
+    assert sim.requests_by_operation["create_session_token"] == 1
+    sim.inject("new_session", "disconnect")
+    async with StreamingClient(KEY, base_url=sim.url, retry=FAST) as client:
+        with pytest.raises(TransportError):
+            await client.new_session(st.NewSessionRequest(avatar_id="Wayne_20240711"))
+    assert sim.requests_by_operation["new_session"] == 1
+
+
+async def test_retries_stop_after_max_attempts(sim: Simulator) -> None:
+    sim.inject("list_avatars", 500, 500, 500, 500)
+    policy = RetryPolicy(max_attempts=3, base_delay=0.01)
+    async with LiveAvatarClient(KEY, base_url=sim.url, retry=policy) as client:
+        with pytest.raises(ServerError):
+            await client.list_avatars()
+    assert sim.requests_by_operation["list_avatars"] == 3
+
+
+async def test_timeout_is_a_transport_error(sim: Simulator) -> None:
+    sim.inject("create_token", ("delay", 2.0))
+    async with StreamingClient(KEY, base_url=sim.url, timeout=0.3, retry=FAST) as client:
+        with pytest.raises(TransportError) as info:
+            await client.create_token()
+    assert info.value.timed_out
+    assert "0.3 s" in str(info.value)
+
+
+async def test_refused_connection_is_a_transport_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01)
+    async with LiveAvatarClient(KEY, base_url=f"http://127.0.0.1:{port}", retry=policy) as client:
+        with pytest.raises(TransportError, match="connection to http://127.0.0.1"):
+            await client.list_avatars()
+
+
+async def test_api_key_from_the_environment(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEYGEN_LIVE_AVATAR_API_KEY", KEY)
+    monkeypatch.setenv("HEYGEN_API_KEY", KEY)
+    async with LiveAvatarClient(base_url=sim.url) as live, StreamingClient(base_url=sim.url) as streaming:
+        assert (await live.list_avatars()).data.results
+        assert (await streaming.create_token()).data.token
+    monkeypatch.delenv("HEYGEN_LIVE_AVATAR_API_KEY")
+    async with LiveAvatarClient(base_url=sim.url) as live:
+        with pytest.raises(CredentialsError, match="pass api_key= or set HEYGEN_LIVE_AVATAR_API_KEY"):
+            await live.create_session_token(lite_sandbox())
+
+
+async def test_a_given_http_session_is_left_open(sim: Simulator) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with LiveAvatarClient(KEY, base_url=sim.url, session=http) as client:
+            await client.list_avatars()
+        assert not http.closed
+        async with StreamingClient(KEY, base_url=sim.url, session=http) as other:
+            await other.create_token()
+        assert not http.closed
+
+
+async def test_an_owned_http_session_is_closed(sim: Simulator) -> None:
+    client = LiveAvatarClient(KEY, base_url=sim.url)
+    await client.list_avatars()
+    http = client._session
+    assert http is not None and not http.closed
+    await client.close()
+    assert http.closed
+    with pytest.raises(Exception, match="is closed"):
+        await client.list_avatars()
