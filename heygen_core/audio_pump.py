@@ -17,12 +17,12 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
 
 from heygen_core.audio import AudioConverter, AudioInput, to_pcm16_mono_24k
 from heygen_core.connection_events import ConnectionLost
 from heygen_core.realtime import Dialect, Event, RealtimeConnection
-from heygen_models import lite, realtime_alpha
 
 logger = logging.getLogger("heygen_core.pump")
 
@@ -241,7 +241,9 @@ class AudioPump:
                     )
                     try:
                         while True:
-                            done, _ = await asyncio.wait({pending}, timeout=self.config.end_gap_seconds)
+                            done, _ = await asyncio.wait(
+                                {pending}, timeout=self.config.end_gap_seconds
+                            )
                             if not done:
                                 # A pause in the stream ends this utterance; the
                                 # pending read carries on into the next one.
@@ -323,12 +325,16 @@ class AudioPump:
                     self.stats.schedule_jitter.append(now - planned)
                 if self.dialect == "lite":
                     await self.connection.send(
-                        lite.AgentSpeak(type="agent.speak", audio=audio, event_id=utterance.event_id)
+                        lite.AgentSpeak(
+                            type="agent.speak", audio=audio, event_id=utterance.event_id
+                        )
                     )
                 else:
                     await self.connection.send(
                         realtime_alpha.AgentAudioBufferAppend(
-                            type="agent.audio_buffer_append", audio=audio, event_id=utterance.event_id
+                            type="agent.audio_buffer_append",
+                            audio=audio,
+                            event_id=utterance.event_id,
                         )
                     )
                     alpha_buffered_ms += seconds * 1000
@@ -364,7 +370,9 @@ class AudioPump:
                 utterance._settle("ended")  # nothing to play
                 return
             if self.dialect == "lite":
-                end: BaseModel = lite.AgentSpeakEnd(type="agent.speak_end", event_id=utterance.event_id)
+                end: BaseModel = lite.AgentSpeakEnd(
+                    type="agent.speak_end", event_id=utterance.event_id
+                )
                 await self.connection.send(end)
             elif alpha_buffered_ms >= _ALPHA_MIN_COMMIT_MS:
                 await self.connection.send(self._alpha_commit(utterance.event_id))
@@ -391,7 +399,9 @@ class AudioPump:
     # -- receiving ------------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, lite.AgentSpeakStarted | lite.AgentSpeakEnded | lite.AgentSpeakInterrupted):
+        if isinstance(
+            event, lite.AgentSpeakStarted | lite.AgentSpeakEnded | lite.AgentSpeakInterrupted
+        ):
             event_id = event.event_id if isinstance(event.event_id, str) else None
             utterance = self._utterances.get(event_id) if event_id else None
             if utterance is None:

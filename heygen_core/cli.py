@@ -1,12 +1,16 @@
 """The ``heygen-avatar`` command line.
 
-Exit codes: 0 success; 1 some input was malformed (``decode``); 2 bad usage.
+Exit codes: 0 success (``simulator``: stopped by Ctrl-C or SIGTERM); 1 some
+input was malformed (``decode``) or the simulator could not listen; 2 bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TextIO, cast
@@ -34,6 +38,19 @@ example:
     | heygen-avatar decode --protocol lite --direction server
 """
 
+SIMULATOR_EPILOG = """\
+Serves a local stand-in for both REST APIs (LiveAvatar and the legacy
+Streaming API) on one port until Ctrl-C or SIGTERM. The first line on stdout
+is "listening on http://HOST:PORT": point the clients' base URL there.
+Without --api-key any non-empty key is accepted (each key is its own account).
+
+example:
+  heygen-avatar simulator --port 8765 --api-key test-key &
+  curl -s -X POST http://127.0.0.1:8765/v1/sessions/token \\
+    -H 'X-API-KEY: test-key' -H 'Content-Type: application/json' \\
+    -d '{"mode": "LITE", "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a", "is_sandbox": true}'
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``heygen-avatar`` and its subcommands."""
@@ -55,6 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=DIRECTIONS,
         help="client: what a client sends; server: what the service sends",
+    )
+    sim = commands.add_parser(
+        "simulator",
+        help="run a local simulator of the LiveAvatar and Streaming REST APIs",
+        description="Run a local simulator of the LiveAvatar and Streaming REST APIs.",
+        epilog=SIMULATOR_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="interface to listen on (%(default)s)")
+    sim.add_argument(
+        "--port", type=int, default=8765, help="TCP port, 0 for any free port (%(default)s)"
+    )
+    sim.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="accept only this API key (default: any non-empty key)",
     )
     return parser
 
@@ -83,6 +117,35 @@ def run_decode(
     return status
 
 
+async def serve_simulator(host: str, port: int, api_key: str | None, out: TextIO) -> None:
+    """Run the simulator until SIGINT or SIGTERM; announce its URL on `out` first."""
+    # Imported here: the simulator pulls in aiohttp, which `decode` never needs.
+    from heygen_core.simulator import Simulator, SimulatorConfig
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Not available on Windows: there Ctrl-C arrives as KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with Simulator(SimulatorConfig(api_key=api_key), host=host, port=port) as sim:
+        # Scripts wait for this exact first line, so flush it at once.
+        print(f"listening on {sim.url}", file=out, flush=True)
+        await stop.wait()
+
+
+def run_simulator(host: str, port: int, api_key: str | None) -> int:
+    """Run ``heygen-avatar simulator``; return 0 once stopped, 1 if it cannot listen."""
+    try:
+        asyncio.run(serve_simulator(host, port, api_key, sys.stdout))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"heygen-avatar simulator: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``heygen-avatar`` with `argv` (default: the process arguments)."""
     args = build_parser().parse_args(argv)
@@ -94,6 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout,
             sys.stderr,
         )
+    if args.command == "simulator":
+        if args.api_key is not None and not args.api_key:
+            print("heygen-avatar simulator: --api-key must not be empty", file=sys.stderr)
+            return 2
+        return run_simulator(args.host, args.port, args.api_key)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

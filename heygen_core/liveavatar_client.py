@@ -7,10 +7,10 @@ request and result types are the generated models of that file.
 from __future__ import annotations
 
 import aiohttp
+from heygen_models import liveavatar as la
 
 from heygen_core.rest_client import ApiResult, RestClient
 from heygen_core.retry import RetryPolicy
-from heygen_models import liveavatar as la
 
 API_KEY_ENV = "HEYGEN_LIVE_AVATAR_API_KEY"
 """The environment variable read for the LiveAvatar API key."""
@@ -60,11 +60,17 @@ class LiveAvatarClient(RestClient):
 
     async def create_session_token(self, request: TokenRequest) -> ApiResult[la.SessionTokenData]:
         """Create a session token for a FULL or LITE session (API key). Never retried blindly."""
-        body = request if isinstance(request, la.SessionTokenRequest) else la.SessionTokenRequest(request)
+        body = (
+            request
+            if isinstance(request, la.SessionTokenRequest)
+            else la.SessionTokenRequest(request)
+        )
         env, status = await self.call("create_session_token", la.SessionTokenEnvelope, body=body)
         return ApiResult(env.data, status, env.code, env.message, env)
 
-    async def start_session(self, session_token: str | None = None) -> ApiResult[la.StartSessionData]:
+    async def start_session(
+        self, session_token: str | None = None
+    ) -> ApiResult[la.StartSessionData]:
         """Start the session a token was created for (Bearer session token)."""
         env, status = await self.call(
             "start_session",
@@ -122,7 +128,9 @@ class LiveAvatarClient(RestClient):
         )
         return ApiResult(env.data, status, env.code, env.message, env)
 
-    async def list_avatars(self, query: la.ListAvatarsQuery | None = None) -> ApiResult[la.AvatarList]:
+    async def list_avatars(
+        self, query: la.ListAvatarsQuery | None = None
+    ) -> ApiResult[la.AvatarList]:
         """List the account's avatars."""
         env, status = await self.call("list_avatars", la.AvatarListEnvelope, query=query)
         return ApiResult(env.data, status, env.code, env.message, env)
@@ -131,7 +139,9 @@ class LiveAvatarClient(RestClient):
         self, query: la.ListPublicAvatarsQuery | None = None
     ) -> ApiResult[la.PublicAvatarList]:
         """List public avatars (no credentials needed)."""
-        env, status = await self.call("list_public_avatars", la.PublicAvatarListEnvelope, query=query)
+        env, status = await self.call(
+            "list_public_avatars", la.PublicAvatarListEnvelope, query=query
+        )
         return ApiResult(env.data, status, env.code, env.message, env)
 
     async def get_avatar(self, avatar_id: str) -> ApiResult[la.Avatar]:

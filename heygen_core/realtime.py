@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
+from heygen_models import lite
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -31,7 +32,6 @@ from heygen_core.connection_events import (
 from heygen_core.errors import HeyGenError, ProtocolError
 from heygen_core.protocol import UnknownEvent, decode, encode
 from heygen_core.retry import RetryPolicy
-from heygen_models import lite
 
 logger = logging.getLogger("heygen_core.realtime")
 
@@ -104,11 +104,15 @@ class RealtimeConnection:
         self.url = url
         self.dialect: Dialect = dialect
         self.ready_timeout = ready_timeout
-        self.wait_for_connected = dialect == "lite" if wait_for_connected is None else wait_for_connected
+        self.wait_for_connected = (
+            dialect == "lite" if wait_for_connected is None else wait_for_connected
+        )
         self.ready_fallback = ready_fallback
         self.keep_alive_interval = keep_alive_interval
         self.rest_keep_alive = rest_keep_alive
-        self.reconnect_policy = reconnect or RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=8.0)
+        self.reconnect_policy = reconnect or RetryPolicy(
+            max_attempts=5, base_delay=0.5, max_delay=8.0
+        )
         self.lost_utterances = lost_utterances
         self.open_timeout = open_timeout
         self.session_state: str | None = None
@@ -143,7 +147,9 @@ class RealtimeConnection:
         self._tasks.append(asyncio.create_task(self._read_loop(), name="heygen-realtime-reader"))
         self._tasks.append(asyncio.create_task(self._ready_watchdog(), name="heygen-ready-gate"))
         if self.keep_alive_interval is not None:
-            self._tasks.append(asyncio.create_task(self._keep_alive_loop(), name="heygen-keep-alive"))
+            self._tasks.append(
+                asyncio.create_task(self._keep_alive_loop(), name="heygen-keep-alive")
+            )
         if not self.wait_for_connected:
             self._open_gate()
 
@@ -208,10 +214,19 @@ class RealtimeConnection:
         """Call `callback` with every event (after it is queued for iterators)."""
         self._callbacks.append(callback)
 
-    async def events(self) -> AsyncIterator[Event]:
-        """Yield every event from now on, until the connection is finished."""
+    def events(self) -> AsyncIterator[Event]:
+        """Yield every event from this call on, until the connection is finished.
+
+        The subscription starts when `events()` is called, not at the first
+        iteration, so nothing that arrives in between is missed.
+        """
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._subscribers.append(queue)
+        if self._finished.is_set():
+            queue.put_nowait(None)
+        return self._iterate(queue)
+
+    async def _iterate(self, queue: asyncio.Queue[Event | None]) -> AsyncIterator[Event]:
         try:
             while True:
                 item = await queue.get()
@@ -296,7 +311,15 @@ class RealtimeConnection:
             assert ws is not None
             try:
                 async for frame in ws:
-                    await self._handle_frame(frame)
+                    try:
+                        await self._handle_frame(frame)
+                    except Exception as exc:
+                        # A bug of ours must not end the user's session either.
+                        logger.exception("failed to handle a frame")
+                        error = ProtocolError(f"frame not handled: {type(exc).__name__}")
+                        await self._emit(
+                            ProtocolErrorEvent(error, str(frame[:_EXCERPT]), len(frame))
+                        )
             except ConnectionClosed:
                 pass
             if self._closing or self._session_over():
@@ -341,7 +364,9 @@ class RealtimeConnection:
             if self._ready.is_set():
                 return
             logger.warning(
-                "no 'connected' state within %.1f s; fallback: %s", self.ready_timeout, self.ready_fallback
+                "no 'connected' state within %.1f s; fallback: %s",
+                self.ready_timeout,
+                self.ready_fallback,
             )
             if self.ready_fallback == "raise":
                 self._ready_failed = True

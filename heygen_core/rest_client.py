@@ -191,7 +191,11 @@ class RestClient:
                     raise
                 logger.info(
                     "%s %s failed (%s); retry %d in %.2f s",
-                    op.method, op.path, type(exc).__name__, failures, delay,
+                    op.method,
+                    op.path,
+                    type(exc).__name__,
+                    failures,
+                    delay,
                 )
                 await asyncio.sleep(delay)
                 continue
@@ -223,7 +227,10 @@ class RestClient:
                 status = response.status
                 logger.debug(
                     "%s %s -> %d in %.0f ms",
-                    op.method, op.path, status, (time.monotonic() - started) * 1000,
+                    op.method,
+                    op.path,
+                    status,
+                    (time.monotonic() - started) * 1000,
                 )
                 if status == 429 or status >= 500:
                     # Raised here so the retry loop sees them; other errors
@@ -276,7 +283,8 @@ class RestClient:
         if not op.security:
             return {}
         needs = " or ".join(
-            " and ".join(self._describe(name) for name in alternative) for alternative in op.security
+            " and ".join(self._describe(name) for name in alternative)
+            for alternative in op.security
         )
         raise CredentialsError(f"{op.operation_id} needs {needs}")
 

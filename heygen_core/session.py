@@ -19,6 +19,8 @@ from types import TracebackType
 from typing import Literal
 
 import aiohttp
+from heygen_models import liveavatar as la
+from heygen_models import streaming as st
 
 from heygen_core.audio import AudioInput
 from heygen_core.audio_pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
@@ -27,8 +29,6 @@ from heygen_core.liveavatar_client import LiveAvatarClient
 from heygen_core.realtime import Dialect, Event, EventCallback, RealtimeConnection
 from heygen_core.retry import RetryPolicy
 from heygen_core.streaming_client import StreamingClient
-from heygen_models import liveavatar as la
-from heygen_models import streaming as st
 
 logger = logging.getLogger("heygen_core.session")
 

@@ -9,10 +9,10 @@ are snake_case: `NewSessionRequest(voice=VoiceSetting(voice_id=...))` sends
 from __future__ import annotations
 
 import aiohttp
+from heygen_models import streaming as st
 
 from heygen_core.rest_client import ApiResult, RestClient
 from heygen_core.retry import RetryPolicy
-from heygen_models import streaming as st
 
 API_KEY_ENV = "HEYGEN_API_KEY"
 """The environment variable read for the HeyGen API key."""
@@ -56,7 +56,9 @@ class StreamingClient(RestClient):
 
     async def create_token(self) -> ApiResult[st.CreateTokenData]:
         """Create a session token (API key); always sends ``{}``, as the service requires."""
-        env, status = await self.call("create_token", st.CreateTokenResponse, body=st.CreateTokenRequest())
+        env, status = await self.call(
+            "create_token", st.CreateTokenResponse, body=st.CreateTokenRequest()
+        )
         return ApiResult(env.data, status, None, None, env)
 
     async def new_session(

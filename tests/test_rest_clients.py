@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from heygen_models import liveavatar as la
+from heygen_models import streaming as st
 
 from heygen_core.errors import (
     ApiError,
     AuthenticationError,
     CredentialsError,
     NotFoundError,
+    ProtocolError,
     RateLimitError,
     ServerError,
     SessionStateError,
@@ -26,8 +29,6 @@ from heygen_core.operations import api_spec
 from heygen_core.retry import RetryPolicy
 from heygen_core.simulator import Simulator, SimulatorConfig
 from heygen_core.streaming_client import StreamingClient
-from heygen_models import liveavatar as la
-from heygen_models import streaming as st
 
 SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 KEY = "sk-canary-4f1d2c3b5a69"
@@ -155,7 +156,9 @@ async def test_streaming_session_lifecycle(sim: Simulator, streaming: StreamingC
     assert new.data.realtime_endpoint and session_id in str(new.data.realtime_endpoint)
     ids = st.SessionIdRequest(session_id=session_id)
     with pytest.raises(SessionStateError) as early:
-        await streaming.send_task(st.TaskRequest(session_id=session_id, text="hi", task_type="repeat"))
+        await streaming.send_task(
+            st.TaskRequest(session_id=session_id, text="hi", task_type="repeat")
+        )
     assert early.value.code == 400006
     await streaming.start_session(ids)
     task = await streaming.send_task(
@@ -205,7 +208,9 @@ async def test_wrong_key_is_an_authentication_error_without_the_key(
     assert wrong not in caplog.text and KEY not in caplog.text
 
 
-async def test_session_token_never_appears_in_errors(sim: Simulator, live: LiveAvatarClient) -> None:
+async def test_session_token_never_appears_in_errors(
+    sim: Simulator, live: LiveAvatarClient
+) -> None:
     token = await live.create_session_token(lite_sandbox())
     secret = token.data.session_token
     await live.start_session(secret)
@@ -216,23 +221,29 @@ async def test_session_token_never_appears_in_errors(sim: Simulator, live: LiveA
         assert secret not in text
 
 
-async def test_validation_error_carries_field_locations(
-    live: LiveAvatarClient, streaming: StreamingClient
-) -> None:
-    # model_construct skips client-side validation, so the simulator sees the
-    # bad body a hand-rolled client would send.
-    bad = la.SessionTokenRequest(la.LiteSessionTokenRequest.model_construct(mode="LITE"))
+async def test_validation_error_carries_field_locations(live: LiveAvatarClient) -> None:
+    # Valid by the schema, but over the account's limit: the service's 422.
+    request = la.LiteSessionTokenRequest(
+        mode="LITE", avatar_id=SANDBOX_AVATAR, is_sandbox=True, max_session_duration=999_999
+    )
     with pytest.raises(ValidationError) as info:
-        await live.create_session_token(bad)
+        await live.create_session_token(request)
     assert info.value.status == 422
-    assert any(error.loc[-1] == "avatar_id" for error in info.value.errors)
-    assert "avatar_id" in str(info.value)
+    assert any(error.loc[-1] == "max_session_duration" for error in info.value.errors)
+    assert "max_session_duration" in str(info.value)
 
-    bad_task = st.TaskRequest.model_construct(session_id="x", task_type="repeat")
-    with pytest.raises(ValidationError) as streaming_info:
-        await streaming.send_task(bad_task)
-    assert streaming_info.value.code == 40001
-    assert "text" in streaming_info.value.message
+
+async def test_client_refuses_to_send_an_invalid_body(live: LiveAvatarClient) -> None:
+    # model_construct skips validation; encode() still keeps it off the wire.
+    bad = la.SessionTokenRequest(la.LiteSessionTokenRequest.model_construct(mode="LITE"))
+    with pytest.raises(ProtocolError):
+        await live.create_session_token(bad)
+
+
+async def test_unknown_streaming_session_is_an_api_error(streaming: StreamingClient) -> None:
+    with pytest.raises(ApiError) as info:
+        await streaming.keep_alive(st.SessionIdRequest(session_id="no-such-session"))
+    assert info.value.code == 10002
 
 
 async def test_not_found(live: LiveAvatarClient) -> None:
@@ -277,7 +288,9 @@ async def test_rate_limited_call_waits_retry_after_then_succeeds(sim: Simulator)
     assert sim.requests_by_operation["create_session_token"] == 2
 
 
-async def test_server_errors_are_retried_for_safe_calls(sim: Simulator, live: LiveAvatarClient) -> None:
+async def test_server_errors_are_retried_for_safe_calls(
+    sim: Simulator, live: LiveAvatarClient
+) -> None:
     token = await live.create_session_token(lite_sandbox())
     sim.inject("get_session", 503, 500)
     entry = await live.get_session(token.data.session_id)
@@ -288,7 +301,9 @@ async def test_server_errors_are_retried_for_safe_calls(sim: Simulator, live: Li
     assert sim.requests_by_operation["keep_alive_session"] == 2
 
 
-async def test_token_creation_is_never_retried_blindly(sim: Simulator, live: LiveAvatarClient) -> None:
+async def test_token_creation_is_never_retried_blindly(
+    sim: Simulator, live: LiveAvatarClient
+) -> None:
     sim.inject("create_session_token", 503)
     with pytest.raises(ServerError) as info:
         await live.create_session_token(lite_sandbox())
@@ -325,19 +340,26 @@ async def test_refused_connection_is_a_transport_error() -> None:
         port = probe.getsockname()[1]
     policy = RetryPolicy(max_attempts=2, base_delay=0.01)
     async with LiveAvatarClient(KEY, base_url=f"http://127.0.0.1:{port}", retry=policy) as client:
-        with pytest.raises(TransportError, match="connection to http://127.0.0.1"):
+        with pytest.raises(TransportError, match=r"connection to http://127\.0\.0\.1"):
             await client.list_avatars()
 
 
-async def test_api_key_from_the_environment(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_api_key_from_the_environment(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HEYGEN_LIVE_AVATAR_API_KEY", KEY)
     monkeypatch.setenv("HEYGEN_API_KEY", KEY)
-    async with LiveAvatarClient(base_url=sim.url) as live, StreamingClient(base_url=sim.url) as streaming:
+    async with (
+        LiveAvatarClient(base_url=sim.url) as live,
+        StreamingClient(base_url=sim.url) as streaming,
+    ):
         assert (await live.list_avatars()).data.results
         assert (await streaming.create_token()).data.token
     monkeypatch.delenv("HEYGEN_LIVE_AVATAR_API_KEY")
     async with LiveAvatarClient(base_url=sim.url) as live:
-        with pytest.raises(CredentialsError, match="pass api_key= or set HEYGEN_LIVE_AVATAR_API_KEY"):
+        with pytest.raises(
+            CredentialsError, match="pass api_key= or set HEYGEN_LIVE_AVATAR_API_KEY"
+        ):
             await live.create_session_token(lite_sandbox())
 
 

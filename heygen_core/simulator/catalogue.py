@@ -1,0 +1,144 @@
+"""The simulated LiveAvatar avatars and voices.
+
+A small built-in catalogue: public (stock) avatars and voices shared by every
+account, and per-account private avatars and voices. Each account (API key)
+starts from its own copy of the built-in private avatars, so one test's PATCH
+or DELETE does not leak into another account. Entries are the generated
+models themselves, so they cannot drift from the schema.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from heygen_models import liveavatar as la
+
+SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
+"""The public avatar that sandbox sessions (``is_sandbox: true``) must use."""
+
+_PREVIEWS = "https://files.simulator.invalid/previews"
+_CREATED_AT = "2025-11-07T05:31:56Z"
+
+
+def _public_avatars() -> list[la.PublicAvatar]:
+    return [
+        la.PublicAvatar(
+            id=SANDBOX_AVATAR_ID,
+            name="Wayne",
+            preview_url=f"{_PREVIEWS}/{SANDBOX_AVATAR_ID}.webp",
+            default_voice_id="c2527536-6d1f-4412-a643-53a3497dada9",
+        ),
+        la.PublicAvatar(
+            id="513fd1b7-7ef9-466d-9af2-344e51eeb833",
+            name="Ann Therapist",
+            preview_url=f"{_PREVIEWS}/513fd1b7-7ef9-466d-9af2-344e51eeb833.webp",
+            default_voice_id=None,
+        ),
+        la.PublicAvatar(
+            id="7b888024-f8c9-4205-95e1-78ce01497bda",
+            name="Shawn Therapist",
+            preview_url=f"{_PREVIEWS}/7b888024-f8c9-4205-95e1-78ce01497bda.webp",
+            default_voice_id="1bd001e7-e50f-421d-8919-86aad5158bc8",
+        ),
+    ]
+
+
+def _private_avatars() -> list[la.Avatar]:
+    return [
+        la.Avatar(
+            id="bf00036b-558a-44b5-b2ff-1e3cec0f4ceb",
+            name="Clint",
+            preview_url=f"{_PREVIEWS}/bf00036b-558a-44b5-b2ff-1e3cec0f4ceb.webp",
+            default_voice_id="c76c3978-1247-4c31-948f-9b1b037a391a",
+            created_at=_CREATED_AT,
+        ),
+        la.Avatar(
+            id="073b60a9-89a8-45aa-8902-c358f64d2852",
+            name="Studio avatar",
+            default_voice_id=None,
+            created_at=_CREATED_AT,
+        ),
+    ]
+
+
+def _public_voices() -> list[la.Voice]:
+    return [
+        la.Voice(
+            id="c2527536-6d1f-4412-a643-53a3497dada9", name="Wayne", language="en", gender="male"
+        ),
+        la.Voice(
+            id="c76c3978-1247-4c31-948f-9b1b037a391a", name="Maria", language="es", gender="female"
+        ),
+        la.Voice(
+            id="1bd001e7-e50f-421d-8919-86aad5158bc8", name="Shawn", language="en", gender="male"
+        ),
+    ]
+
+
+class Catalogue:
+    """Avatars and voices, public and per account.
+
+    Accounts are identified by an opaque owner id (never the API key itself).
+    """
+
+    def __init__(self) -> None:
+        self._public_avatars = {avatar.id: avatar for avatar in _public_avatars()}
+        self._public_voices = {voice.id: voice for voice in _public_voices()}
+        self._private_avatars: dict[str, dict[str, la.Avatar]] = {}
+        self._private_voices: dict[str, dict[str, la.Voice]] = {}
+
+    def public_avatars(self) -> list[la.PublicAvatar]:
+        """Return the public avatars, in catalogue order."""
+        return list(self._public_avatars.values())
+
+    def private_avatars(self, owner: str) -> list[la.Avatar]:
+        """Return `owner`'s own avatars, in catalogue order."""
+        return list(self._avatars_of(owner).values())
+
+    def is_public_avatar(self, avatar_id: str) -> bool:
+        """Tell whether `avatar_id` is a public (stock) avatar."""
+        return avatar_id in self._public_avatars
+
+    def avatar(self, owner: str, avatar_id: str) -> la.Avatar | None:
+        """Return an avatar `owner` can use (public or their own), as an `Avatar`."""
+        public = self._public_avatars.get(avatar_id)
+        if public is not None:
+            return la.Avatar.model_validate(public.model_dump(exclude_unset=True))
+        return self._avatars_of(owner).get(avatar_id)
+
+    def update_avatar(
+        self, owner: str, avatar_id: str, changes: la.UpdateAvatarRequest
+    ) -> la.Avatar:
+        """Apply `changes` to one of `owner`'s avatars and return it (KeyError if absent)."""
+        avatars = self._avatars_of(owner)
+        fields = avatars[avatar_id].model_dump(exclude_unset=True)
+        fields.update(changes.model_dump(exclude_unset=True))
+        avatars[avatar_id] = la.Avatar.model_validate(fields)
+        return avatars[avatar_id]
+
+    def delete_avatar(self, owner: str, avatar_id: str) -> la.Avatar:
+        """Remove one of `owner`'s avatars and return it (KeyError if absent)."""
+        return self._avatars_of(owner).pop(avatar_id)
+
+    def voices(self, owner: str, *, private: bool) -> list[la.Voice]:
+        """Return the public voices, or `owner`'s private ones."""
+        source = self._private_voices.get(owner, {}) if private else self._public_voices
+        return list(source.values())
+
+    def voice(self, owner: str, voice_id: str) -> la.Voice | None:
+        """Return a voice `owner` can use (public or their own)."""
+        found = self._public_voices.get(voice_id)
+        return found if found is not None else self._private_voices.get(owner, {}).get(voice_id)
+
+    def add_voice(self, owner: str, request: la.ThirdPartyVoiceRequest) -> la.Voice:
+        """Register a third-party voice as a private voice of `owner`; return it."""
+        name = request.name if isinstance(request.name, str) else request.provider_voice_id
+        voice = la.Voice(id=str(uuid.uuid4()), name=name)
+        self._private_voices.setdefault(owner, {})[voice.id] = voice
+        return voice
+
+    def _avatars_of(self, owner: str) -> dict[str, la.Avatar]:
+        avatars = self._private_avatars.get(owner)
+        if avatars is None:
+            avatars = self._private_avatars[owner] = {a.id: a for a in _private_avatars()}
+        return avatars

@@ -1,0 +1,69 @@
+"""The simulator's limits and behaviour switches, all in one frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Every limit of the simulated services; the defaults are the real ones.
+
+    Tests shrink the durations (``sandbox_session_seconds=0.3``) to see the
+    reaper act within a second.
+
+    Attributes:
+        api_key: The only API key accepted (for both APIs). None accepts any
+            non-empty key, each distinct key being its own account. Never
+            shown in a ``repr``.
+        sandbox_session_seconds: How long a LiveAvatar sandbox session lasts
+            after ``start`` (about a minute on the real service).
+        default_max_session_duration: Seconds a LiveAvatar session may last
+            (the account tier's limit, returned by ``start``); a token request
+            may ask for less, not more.
+        streaming_session_duration_limit: Seconds a Streaming session may
+            last once started (600 is what unpaid accounts see).
+        idle_timeout_seconds: Seconds without activity before a session ends
+            (5 minutes on the real services). A Streaming session's
+            ``activity_idle_timeout`` overrides it for that session.
+        max_concurrent_sessions: Open sessions allowed per API key and API
+            (a session is open from token issue or ``streaming.new`` until it
+            stops).
+        rate_limit_per_second: Requests allowed per caller per endpoint in
+            each 1-second window (caller: API key, else session token, else IP).
+        reaper_interval_seconds: How often expired sessions are ended.
+        connect_delay_seconds: How long a realtime connection takes to become
+            ready (used by the realtime WebSocket simulation).
+        liveavatar_success_code: ``code`` of LiveAvatar success envelopes. The
+            official web SDK accepts only 1000, so the service must send it;
+            the spec's default is 100. Clients should treat it as opaque.
+        streaming_success_code: ``code`` of Streaming success envelopes (100;
+            the string ``"SUCCESS"`` was also seen).
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    sandbox_session_seconds: float = 60.0
+    default_max_session_duration: int = 1200
+    streaming_session_duration_limit: int = 600
+    idle_timeout_seconds: float = 300.0
+    max_concurrent_sessions: int = 3
+    rate_limit_per_second: int = 20
+    reaper_interval_seconds: float = 0.5
+    connect_delay_seconds: float = 1.0
+    liveavatar_success_code: int = 1000
+    streaming_success_code: int | str = 100
+
+    def __post_init__(self) -> None:
+        if self.api_key is not None and not self.api_key:
+            raise ValueError("api_key must be None (accept any key) or a non-empty string")
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name.endswith("_code") or item.name == "api_key":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{item.name} must be a number, got {type(value).__name__}")
+            if item.name == "connect_delay_seconds":
+                if value < 0:
+                    raise ValueError(f"{item.name} must be >= 0, got {value}")
+            elif value <= 0:
+                raise ValueError(f"{item.name} must be > 0, got {value}")

@@ -1,0 +1,402 @@
+"""The simulator process: one aiohttp app serving both APIs on loopback.
+
+`Simulator` runs on the caller's event loop (``async with Simulator() as
+sim``); `SimulatorThread` runs one on its own loop in a daemon thread, for
+synchronous tests and for code on another event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import Counter
+from types import TracebackType
+
+from aiohttp import web
+
+from heygen_core.operations import ApiName, api_spec
+from heygen_core.simulator.auth import Authenticator
+from heygen_core.simulator.config import SimulatorConfig
+from heygen_core.simulator.endpoint import Call, Endpoint, Handler, add_routes
+from heygen_core.simulator.faults import Fault, FaultQueue
+from heygen_core.simulator.limits import RateLimiter, Reaper
+from heygen_core.simulator.liveavatar_routes import LiveAvatarRoutes
+from heygen_core.simulator.replies import Dialect, LiveAvatarDialect, Reply, StreamingDialect
+from heygen_core.simulator.runtime import Runtime
+from heygen_core.simulator.state import SimulatorState
+from heygen_core.simulator.streaming_routes import StreamingRoutes
+
+logger = logging.getLogger("heygen_core.simulator")
+
+_APIS: tuple[ApiName, ...] = ("liveavatar", "streaming")
+# In-flight answers (a delay fault) get this long to finish when stopping.
+_SHUTDOWN_SECONDS = 0.5
+
+
+def _not_implemented(dialect: Dialect, api: str, operation_id: str) -> Handler:
+    # A schema that gains an operation must not stop the simulator from
+    # starting for every test; the call itself says what is missing.
+    def handler(call: Call) -> Reply:
+        return dialect.error(501, f"the simulator does not implement {api} {operation_id} yet")
+
+    return handler
+
+
+def build_app(runtime: Runtime) -> web.Application:
+    """Return the aiohttp app serving every operation of both APIs' schemas."""
+    state = runtime.state
+
+    def liveavatar_bearer(token: str) -> tuple[str, str | None] | None:
+        session = state.liveavatar_by_token(token)
+        return (session.owner, session.id) if session else None
+
+    def streaming_bearer(token: str) -> tuple[str, str | None] | None:
+        owner = state.streaming_token_owner(token)
+        return (owner, None) if owner else None
+
+    liveavatar_dialect = LiveAvatarDialect(api_spec("liveavatar"))
+    streaming_dialect = StreamingDialect()
+    apis: list[tuple[ApiName, Dialect, dict[str, Handler], Authenticator, bool]] = [
+        (
+            "liveavatar",
+            liveavatar_dialect,
+            LiveAvatarRoutes(runtime, liveavatar_dialect).handlers(),
+            Authenticator(api_spec("liveavatar"), runtime.config, liveavatar_bearer),
+            False,
+        ),
+        (
+            "streaming",
+            streaming_dialect,
+            StreamingRoutes(runtime, streaming_dialect).handlers(),
+            Authenticator(api_spec("streaming"), runtime.config, streaming_bearer),
+            # Real behaviour: a body-less POST is refused "Unsupported media type".
+            True,
+        ),
+    ]
+    endpoints = []
+    for api, dialect, handlers, auth, require_json in apis:
+        for op in api_spec(api).operations.values():
+            handler = handlers.get(op.operation_id) or _not_implemented(
+                dialect, api, op.operation_id
+            )
+            endpoints.append(
+                Endpoint(
+                    api, op, handler, runtime, dialect, auth, require_json_media_type=require_json
+                )
+            )
+    app = web.Application()
+    add_routes(app, endpoints)
+    return app
+
+
+class Simulator:
+    """A local stand-in for the LiveAvatar and Streaming REST APIs.
+
+    Serves both APIs from one loopback port (their paths do not collide),
+    enforcing their auth, validation, rate and concurrency limits, session
+    state machines and timeouts, with faults on demand. Use it as an async
+    context manager::
+
+        async with Simulator(SimulatorConfig(api_key="test-key")) as sim:
+            client = LiveAvatarClient(api_key="test-key", base_url=sim.liveavatar_url)
+
+    Attributes:
+        config: Its limits.
+        state: Sessions, tokens and catalogue, for inspection in tests.
+        requests_by_operation: Calls received per operationId (both APIs
+            together: ``stop_session`` counts either API's).
+        requests_by_api_operation: Calls per ``"api.operationId"``.
+    """
+
+    def __init__(
+        self, config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        """Prepare a simulator (not yet listening).
+
+        Args:
+            config: Limits and switches; the real services' defaults if None.
+            host: Interface to listen on (loopback by default).
+            port: TCP port; 0 picks a free one (see `url` once started).
+
+        """
+        self.config = config or SimulatorConfig()
+        self._host = host
+        self._port = port
+        self.state = SimulatorState(self.config)
+        operations = [(api, op_id) for api in _APIS for op_id in api_spec(api).operations]
+        self._runtime = Runtime(
+            config=self.config,
+            state=self.state,
+            faults=FaultQueue(operations),
+            limiter=RateLimiter(self.config.rate_limit_per_second, self.state.clock),
+        )
+        self.requests_by_operation = self._runtime.requests_by_operation
+        self.requests_by_api_operation = self._runtime.requests_by_api_operation
+        self._runner: web.AppRunner | None = None
+        self._reaper = Reaper(self.state, self.config)
+        self._reaper_task: asyncio.Task[None] | None = None
+        self._bound_port: int | None = None
+
+    def __repr__(self) -> str:
+        where = self.url if self._bound_port is not None else "not started"
+        return f"<Simulator {where} open_sessions={self.open_sessions()}>"
+
+    @property
+    def url(self) -> str:
+        """Base URL of both APIs, ``http://127.0.0.1:PORT``.
+
+        Raises:
+            RuntimeError: Not started.
+
+        """
+        self.port  # noqa: B018 - raises when not started
+        return f"http://{self._host_port()}"
+
+    @property
+    def liveavatar_url(self) -> str:
+        """Base URL to give a LiveAvatar client (same as `url`)."""
+        return self.url
+
+    @property
+    def streaming_url(self) -> str:
+        """Base URL to give a Streaming client (same as `url`)."""
+        return self.url
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port.
+
+        Raises:
+            RuntimeError: Not started.
+
+        """
+        if self._bound_port is None:
+            raise RuntimeError("the simulator is not running: call start() (or use `async with`)")
+        return self._bound_port
+
+    def open_sessions(self) -> int:
+        """Return how many sessions of both APIs are open (not stopped or closed)."""
+        return self.state.open_sessions()
+
+    def inject(self, operation_id: str, *faults: Fault) -> None:
+        """Make the next calls of `operation_id` fail, one fault per call, in order.
+
+        Each fault is an HTTP error status (``503``: answered with the API's
+        error body; ``429`` also carries ``Retry-After``), ``"disconnect"``
+        (the connection is closed without an answer), or ``("delay",
+        seconds)`` (the call takes effect, and the answer comes late).
+        `operation_id` is a schema operationId; ``stop_session``,
+        ``start_session`` and ``list_sessions`` exist in both APIs and match
+        either, unless qualified as ``"liveavatar.stop_session"`` /
+        ``"streaming.stop_session"``. Safe to call from any thread.
+
+        Raises:
+            KeyError: Unknown operation.
+            ValueError: Not a valid fault.
+
+        """
+        self._runtime.faults.inject(operation_id, *faults)
+
+    def pending_faults(self, operation_id: str | None = None) -> int:
+        """Return how many injected faults have not been consumed yet."""
+        return self._runtime.faults.pending(operation_id)
+
+    async def start(self) -> None:
+        """Bind the port, start serving and start the reaper.
+
+        Raises:
+            RuntimeError: Already started.
+            OSError: The port cannot be bound.
+
+        """
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already running")
+        runner = web.AppRunner(
+            build_app(self._runtime),
+            access_log=None,  # our own debug line per request carries no headers
+            handle_signals=False,
+            shutdown_timeout=_SHUTDOWN_SECONDS,
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._bound_port = int(runner.addresses[0][1])
+        self._runtime.host_port = self._host_port()
+        self._reaper_task = asyncio.create_task(self._reaper.run(), name="heygen-simulator-reaper")
+        logger.info("simulator listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Stop the reaper and the server (idempotent)."""
+        task, self._reaper_task = self._reaper_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        self._bound_port = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def _host_port(self) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{host}:{self._bound_port}"
+
+
+class SimulatorThread:
+    """A `Simulator` running on its own event loop in a daemon thread.
+
+    For synchronous tests, and for code whose event loop must not host the
+    server::
+
+        with SimulatorThread(SimulatorConfig(api_key="k")) as sim:
+            requests.post(f"{sim.url}/v1/sessions/token", ...)
+
+    Attributes:
+        simulator: The running `Simulator` (read its state; call `inject`).
+    """
+
+    def __init__(
+        self, config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        """Prepare the simulator (see `Simulator`); `start` runs it."""
+        self.simulator = Simulator(config, host, port)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<SimulatorThread {self.simulator!r}>"
+
+    @property
+    def config(self) -> SimulatorConfig:
+        """The simulator's limits."""
+        return self.simulator.config
+
+    @property
+    def state(self) -> SimulatorState:
+        """Sessions, tokens and catalogue."""
+        return self.simulator.state
+
+    @property
+    def url(self) -> str:
+        """Base URL of both APIs."""
+        return self.simulator.url
+
+    @property
+    def liveavatar_url(self) -> str:
+        """Base URL for a LiveAvatar client."""
+        return self.simulator.liveavatar_url
+
+    @property
+    def streaming_url(self) -> str:
+        """Base URL for a Streaming client."""
+        return self.simulator.streaming_url
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        return self.simulator.port
+
+    @property
+    def requests_by_operation(self) -> Counter[str]:
+        """Calls received per operationId."""
+        return self.simulator.requests_by_operation
+
+    @property
+    def requests_by_api_operation(self) -> Counter[str]:
+        """Calls received per ``"api.operationId"``."""
+        return self.simulator.requests_by_api_operation
+
+    def open_sessions(self) -> int:
+        """Return how many sessions of both APIs are open."""
+        return self.simulator.open_sessions()
+
+    def inject(self, operation_id: str, *faults: Fault) -> None:
+        """Queue faults for the next calls of `operation_id` (see `Simulator.inject`)."""
+        self.simulator.inject(operation_id, *faults)
+
+    def pending_faults(self, operation_id: str | None = None) -> int:
+        """Return how many injected faults have not been consumed yet."""
+        return self.simulator.pending_faults(operation_id)
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the thread and wait until the simulator listens.
+
+        Raises:
+            RuntimeError: Already started, or it did not come up in `timeout` seconds.
+            OSError: The port cannot be bound.
+
+        """
+        if self._thread is not None:
+            raise RuntimeError("the simulator thread is already running")
+        self._ready.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="heygen-simulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"the simulator did not start within {timeout} s")
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the simulator and join its thread (idempotent)."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
+            return
+        if loop is not None and stopping is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> SimulatorThread:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(); the thread must not die silently
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        await self.simulator.start()
+        try:
+            self._ready.set()
+            await self._stopping.wait()
+        finally:
+            await self.simulator.stop()
