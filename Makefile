@@ -41,6 +41,9 @@ test: $(STAMP) lint typecheck schema-lint check-generated
 ## bench: throughput and latency measurements; results land in bench/results/.
 bench: $(STAMP)
 	$(PY) bench/bench_protocol.py
+	$(PY) bench/bench_pump.py
+	$(PY) bench/bench_resample.py
+	$(PY) bench/bench_sessions.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from heygen_core.audio import AudioConverter, AudioInput, to_pcm16_mono_24k
 from heygen_core.connection_events import ConnectionLost
+from heygen_core.errors import HeyGenError
 from heygen_core.realtime import Dialect, Event, RealtimeConnection
 
 logger = logging.getLogger("heygen_core.pump")
@@ -226,72 +227,31 @@ class AudioPump:
         sample_rate: int | None,
         channels: int | None,
     ) -> list[Utterance]:
+        stream = _StreamReader(source, sample_rate, channels, self.config)
         utterances: list[Utterance] = []
-        iterator = aiter(source)
-        pending: asyncio.Task[AudioInput] | None = asyncio.ensure_future(anext(iterator))
-        converter: AudioConverter | None = None
         try:
-            while pending is not None:
+            while await stream.has_more():
                 utterance = self._new_utterance()
                 utterances.append(utterance)
-                queue: asyncio.Queue[bytes | None] = asyncio.Queue()
                 async with self._turn:
-                    sender = asyncio.create_task(
-                        self._send_utterance(utterance, _drain(queue), final=True)
-                    )
-                    try:
-                        while True:
-                            done, _ = await asyncio.wait(
-                                {pending}, timeout=self.config.end_gap_seconds
-                            )
-                            if not done:
-                                # A pause in the stream ends this utterance; the
-                                # pending read carries on into the next one.
-                                if converter is not None:
-                                    queue.put_nowait(converter.flush())
-                                    converter.batch_ms = self.config.first_chunk_ms
-                                break
-                            try:
-                                item = pending.result()
-                            except StopAsyncIteration:
-                                pending = None
-                                if converter is not None:
-                                    queue.put_nowait(converter.flush())
-                                break
-                            pending = asyncio.ensure_future(anext(iterator))
-                            if converter is None:
-                                converter = AudioConverter.for_input(
-                                    item, sample_rate, channels, batch_ms=self.config.first_chunk_ms
-                                )
-                            ready = converter.push(item)
-                            if ready:
-                                # Resample a chunk at a time: per-call overhead
-                                # dominates with 20 ms frames, and the first
-                                # chunk's batch is short for latency.
-                                converter.batch_ms = self.config.chunk_ms
-                                queue.put_nowait(ready)
-                            if utterance.done:  # interrupted: stop reading this one
-                                break
-                    except BaseException:
-                        sender.cancel()
-                        raise
-                    finally:
-                        queue.put_nowait(None)
-                    await sender
-                if utterance.status == "interrupted":
+                    await self._send_utterance(utterance, stream.utterance_chunks(), final=True)
+                if stream.error is not None or utterance.status == "interrupted":
                     break
         except BaseException:
-            for utterance in utterances:
-                if not utterance.done and utterance.status in ("queued", "sending"):
-                    await self.interrupt()
-                    break
+            await self._interrupt_unfinished(utterances)
             raise
         finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
+            await stream.close()
+        if stream.error is not None:
+            # A bad item: what was sent of its utterance must not dangle.
+            await self._interrupt_unfinished(utterances)
+            raise stream.error
         return utterances
+
+    async def _interrupt_unfinished(self, utterances: list[Utterance]) -> None:
+        if any(not u.done and u.status in ("queued", "sending") for u in utterances):
+            with contextlib.suppress(HeyGenError):
+                await self.interrupt()
 
     async def _send_utterance(
         self, utterance: Utterance, pcm_parts: AsyncIterator[bytes], *, final: bool
@@ -353,6 +313,11 @@ class AudioPump:
             return True
 
         async for part in pcm_parts:
+            if not buffer and len(part) == (first if utterance.chunks == 0 else size):
+                # The stream reader already cuts exact chunks: skip the copies.
+                if not await send_chunk(part):
+                    return
+                continue
             buffer += part
             while len(buffer) >= (cut := first if utterance.chunks == 0 else size):
                 chunk = bytes(buffer[:cut])
@@ -446,9 +411,98 @@ async def _single(pcm: bytes) -> AsyncIterator[bytes]:
     yield pcm
 
 
-async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
-    while True:
-        part = await queue.get()
-        if part is None:
-            return
-        yield part
+class _StreamReader:
+    """Reads a user's audio stream in a task and hands it out a chunk at a time.
+
+    The reading task converts each item as it arrives (a TTS delivers 20 ms
+    frames) and wakes the sender only when a whole chunk is ready, so the
+    per-frame cost is the conversion alone, not a task switch. A pause of
+    ``end_gap_seconds`` with no new item ends the current utterance.
+    """
+
+    def __init__(
+        self,
+        source: AsyncIterable[AudioInput],
+        sample_rate: int | None,
+        channels: int | None,
+        config: PumpConfig,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._config = config
+        self._first_bytes = config.first_chunk_ms * BYTES_PER_SECOND // 1000
+        self._chunk_bytes = config.chunk_ms * BYTES_PER_SECOND // 1000
+        self._need = self._first_bytes
+        self._buffer = bytearray()
+        self._converter: AudioConverter | None = None
+        self._sample_rate = sample_rate
+        self._channels = channels
+        self._last_item = self._loop.time()
+        self._source_done = False
+        self._wake = asyncio.Event()
+        self.error: BaseException | None = None
+        self._task = asyncio.create_task(self._read(source), name="heygen-audio-reader")
+
+    async def _read(self, source: AsyncIterable[AudioInput]) -> None:
+        try:
+            async for item in source:
+                self._last_item = self._loop.time()
+                converter = self._converter
+                if converter is None:
+                    converter = self._converter = AudioConverter.for_input(
+                        item,
+                        self._sample_rate,
+                        self._channels,
+                        batch_ms=self._config.first_chunk_ms,
+                    )
+                out = converter.push(item)
+                if out:
+                    self._buffer += out
+                    # Resample a chunk at a time: per-call overhead dominates
+                    # with 20 ms frames; only the first chunk is short.
+                    converter.batch_ms = self._config.chunk_ms
+                    if len(self._buffer) >= self._need:
+                        self._wake.set()
+        except Exception as exc:  # the user's source or bad audio: reported by speak()
+            self.error = exc
+        finally:
+            self._source_done = True
+            self._wake.set()
+
+    async def has_more(self) -> bool:
+        """Wait until there is audio for a new utterance; False at the end of the source."""
+        while not self._buffer and not self._source_done:
+            self._wake.clear()
+            await self._wake.wait()
+        return bool(self._buffer) and self.error is None
+
+    async def utterance_chunks(self) -> AsyncIterator[bytes]:
+        """Yield one utterance's audio in chunks; stop at a pause or the end of the source."""
+        self._need = self._first_bytes
+        while True:
+            if len(self._buffer) >= self._need:
+                with memoryview(self._buffer) as view:
+                    chunk = bytes(view[: self._need])  # one copy, not two
+                del self._buffer[: self._need]
+                self._need = self._chunk_bytes
+                yield chunk
+                continue
+            idle = self._loop.time() - self._last_item
+            if self._source_done or idle >= self._config.end_gap_seconds:
+                if self.error is None:
+                    tail = self._converter.flush() if self._converter is not None else b""
+                    if self._converter is not None:
+                        self._converter.batch_ms = self._config.first_chunk_ms
+                    rest = bytes(self._buffer) + tail
+                    self._buffer.clear()
+                    if rest:
+                        yield rest
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._config.end_gap_seconds - idle)
+
+    async def close(self) -> None:
+        """Stop reading the source (it is closed if still open)."""
+        self._task.cancel()
+        with contextlib.suppress(BaseException):
+            await self._task

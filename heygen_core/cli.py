@@ -52,6 +52,26 @@ example:
 """
 
 
+SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
+
+SAY_EPILOG = """\
+Creates a LiveAvatar LITE session, streams the file to the avatar (converted
+to 24 kHz mono PCM16, paced in real time after a 3 s lead), waits until the
+avatar has finished, and stops the session (also on errors and Ctrl-C).
+Events are printed to stderr as they arrive.
+
+With neither --api-base nor HEYGEN_LIVE_AVATAR_API_KEY, it runs against the
+embedded simulator in-process: no network, no key, no cost.
+
+With --json the last stdout line is a report: session_id, audio_seconds_sent,
+chunks_sent, first_chunk_ms, speak_started_ms, speak_ended_ms, outcome,
+session_stopped. Exit codes: 0 spoken, 1 failed, 130 interrupted.
+
+example:
+  heygen-avatar say speech.wav --json
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``heygen-avatar`` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -89,6 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="KEY",
         help="accept only this API key (default: any non-empty key)",
+    )
+    say = commands.add_parser(
+        "say",
+        help="speak an audio file through an avatar session",
+        description="Speak an audio file (WAV, any rate and channels) through an avatar session.",
+        epilog=SAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    say.add_argument("audio_file", metavar="AUDIO_FILE", help="a PCM WAV file")
+    say.add_argument("--json", action="store_true", help="print a JSON report as the last line")
+    say.add_argument(
+        "--avatar-id",
+        default=SANDBOX_AVATAR,
+        metavar="ID",
+        help="avatar to use (default: the public sandbox avatar, in a sandbox session)",
+    )
+    say.add_argument(
+        "--api-base",
+        default=None,
+        metavar="URL",
+        help="LiveAvatar API base URL (default: the real API when HEYGEN_LIVE_AVATAR_API_KEY "
+        "is set, else the embedded simulator)",
     )
     return parser
 
@@ -156,6 +198,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdin,
             sys.stdout,
             sys.stderr,
+        )
+    if args.command == "say":
+        # Imported here: the session stack pulls in aiohttp, websockets and numpy.
+        from heygen_core.say_command import run_say
+
+        return run_say(
+            args.audio_file,
+            as_json=args.json,
+            avatar_id=args.avatar_id,
+            api_base=args.api_base,
+            out=sys.stdout,
+            err=sys.stderr,
         )
     if args.command == "simulator":
         if args.api_key is not None and not args.api_key:

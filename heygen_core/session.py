@@ -79,6 +79,8 @@ class AvatarSession:
         self._pump: AudioPump | None = None
         self._created = False
         self._stopped = False
+        self.stopped_cleanly = False
+        """Whether the REST stop call succeeded (set when the session closes)."""
         self._stop_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -292,6 +294,7 @@ class AvatarSession:
             try:
                 if self._created:
                     await asyncio.wait_for(self._stop(self), _STOP_TIMEOUT)
+                    self.stopped_cleanly = True
             except (HeyGenError, TimeoutError) as exc:
                 logger.error(
                     "could not stop session %s (%s); it ends at its idle timeout",
