@@ -141,12 +141,40 @@ class AudioPump:
         self.stats = PumpStats()
         self._utterances: dict[str, Utterance] = {}
         self._generation = 0
+        self._jobs: set[asyncio.Task[None]] = set()
         self._wire = asyncio.Lock()  # serialises chunk sends against interrupts
         self._turn = asyncio.Lock()  # utterances go out one after another
         connection.on_event(self._on_event)
         connection.lost_utterances = self._lose_in_flight
 
     # -- public API -----------------------------------------------------------------------
+
+    def start_speaking(
+        self,
+        audio: AudioInput | AsyncIterable[AudioInput],
+        *,
+        sample_rate: int | None = None,
+        channels: int | None = None,
+    ) -> tuple[list[Utterance], asyncio.Task[None]]:
+        """Start sending `audio`; return its utterances (a list that grows) and the sending task.
+
+        A whole buffer or file is converted here, before anything is sent:
+        bad audio raises `AudioFormatError` from this call. A stream is read
+        by the task; a pause in it starts a new utterance, and a bad item
+        makes the task raise (after interrupting its utterance).
+        """
+        utterances: list[Utterance] = []
+        if isinstance(audio, AsyncIterable):
+            job = self._speak_stream(audio, sample_rate, channels, utterances)
+        else:
+            pcm = to_pcm16_mono_24k(audio, sample_rate, channels)
+            utterance = self._new_utterance()
+            utterances.append(utterance)
+            job = self._speak_buffer(utterance, pcm)
+        task = asyncio.create_task(job, name="heygen-speak")
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return utterances, task
 
     async def speak(
         self,
@@ -155,25 +183,26 @@ class AudioPump:
         sample_rate: int | None = None,
         channels: int | None = None,
     ) -> list[Utterance]:
-        """Send `audio` as one utterance (or several, for a stream with pauses).
+        """Send `audio` and return its utterances once all of it is on the wire.
 
-        Returns once everything is on the wire (or interrupted); await the
-        returned utterances for the avatar's outcome.
-
-        Raises:
-            AudioFormatError: The audio cannot be sent as-is or converted
-                (nothing of a whole buffer is sent; a bad item in a stream
-                interrupts the utterance it belongs to).
+        Await the utterances for the avatar's outcome. Cancelling this call
+        interrupts what it was sending.
         """
-        if isinstance(audio, AsyncIterable):
-            return await self._speak_stream(audio, sample_rate, channels)
-        # Convert the whole buffer before sending anything: bad audio must
-        # fail here, never half-way through an utterance.
-        pcm = to_pcm16_mono_24k(audio, sample_rate, channels)
-        utterance = self._new_utterance()
-        async with self._turn:
-            await self._send_utterance(utterance, _single(pcm), final=True)
-        return [utterance]
+        utterances, task = self.start_speaking(audio, sample_rate=sample_rate, channels=channels)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        return utterances
+
+    async def _speak_buffer(self, utterance: Utterance, pcm: bytes) -> None:
+        try:
+            async with self._turn:
+                await self._send_utterance(utterance, _single(pcm), final=True)
+        except asyncio.CancelledError:
+            await self._interrupt_unfinished([utterance])
+            raise
 
     async def interrupt(self) -> None:
         """Stop the avatar now and drop everything queued or paced.
@@ -226,9 +255,9 @@ class AudioPump:
         source: AsyncIterable[AudioInput],
         sample_rate: int | None,
         channels: int | None,
-    ) -> list[Utterance]:
+        utterances: list[Utterance],
+    ) -> None:
         stream = _StreamReader(source, sample_rate, channels, self.config)
-        utterances: list[Utterance] = []
         try:
             while await stream.has_more():
                 utterance = self._new_utterance()
@@ -246,7 +275,6 @@ class AudioPump:
             # A bad item: what was sent of its utterance must not dangle.
             await self._interrupt_unfinished(utterances)
             raise stream.error
-        return utterances
 
     async def _interrupt_unfinished(self, utterances: list[Utterance]) -> None:
         if any(not u.done and u.status in ("queued", "sending") for u in utterances):
@@ -400,8 +428,10 @@ class AudioPump:
         return tuple(lost)
 
     def close(self, reason: UtteranceStatus = "lost") -> None:
-        """Settle every open utterance (the session is ending)."""
+        """Stop sending and settle every open utterance (the session is ending)."""
         self._generation += 1
+        for job in list(self._jobs):
+            job.cancel()
         for utterance in self._utterances.values():
             utterance._settle(reason)
         self._utterances.clear()
@@ -470,6 +500,7 @@ class _StreamReader:
 
     async def has_more(self) -> bool:
         """Wait until there is audio for a new utterance; False at the end of the source."""
+        self._need = 1  # any audio starts an utterance
         while not self._buffer and not self._source_done:
             self._wake.clear()
             await self._wake.wait()

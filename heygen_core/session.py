@@ -58,6 +58,7 @@ class AvatarSession:
         clients: tuple[LiveAvatarClient | StreamingClient, ...],
         pump_config: PumpConfig | None,
         ready_timeout: float,
+        ready_fallback: Literal["open", "raise"],
         keep_alive_interval: float | None,
         rest_keep_alive: Callable[[], Awaitable[object]] | None,
         reconnect: RetryPolicy | None,
@@ -67,6 +68,7 @@ class AvatarSession:
         self._clients = clients
         self._pump_config = pump_config
         self._ready_timeout = ready_timeout
+        self._ready_fallback: Literal["open", "raise"] = ready_fallback
         self._keep_alive_interval = keep_alive_interval
         self._rest_keep_alive = rest_keep_alive
         self._reconnect = reconnect
@@ -77,6 +79,7 @@ class AvatarSession:
         self.session_token: str | None = None
         self._connection: RealtimeConnection | None = None
         self._pump: AudioPump | None = None
+        self._callbacks: list[EventCallback] = []
         self._created = False
         self._stopped = False
         self.stopped_cleanly = False
@@ -102,6 +105,7 @@ class AvatarSession:
         http: aiohttp.ClientSession | None = None,
         pump: PumpConfig | None = None,
         ready_timeout: float = 10.0,
+        ready_fallback: Literal["open", "raise"] = "open",
         keep_alive_interval: float | None = 60.0,
         reconnect: RetryPolicy | None = None,
         timeout: float = 30.0,
@@ -119,6 +123,8 @@ class AvatarSession:
             http: An aiohttp session to share (not closed by the session).
             pump: Chunking and pacing of audio.
             ready_timeout: Seconds to wait for the service to report ready.
+            ready_fallback: When it does not: ``"open"`` sends anyway (and
+                emits `ReadyTimeout`), ``"raise"`` fails the session.
             keep_alive_interval: Seconds between keep-alives (None: off).
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
@@ -156,6 +162,7 @@ class AvatarSession:
             clients=(client,),
             pump_config=pump,
             ready_timeout=ready_timeout,
+            ready_fallback=ready_fallback,
             keep_alive_interval=keep_alive_interval,
             rest_keep_alive=None,  # LITE keeps alive on the socket itself
             reconnect=reconnect,
@@ -173,6 +180,7 @@ class AvatarSession:
         http: aiohttp.ClientSession | None = None,
         pump: PumpConfig | None = None,
         ready_timeout: float = 10.0,
+        ready_fallback: Literal["open", "raise"] = "open",
         keep_alive_interval: float | None = 60.0,
         reconnect: RetryPolicy | None = None,
         timeout: float = 30.0,
@@ -190,6 +198,8 @@ class AvatarSession:
             http: An aiohttp session to share (not closed by the session).
             pump: Chunking and pacing of audio.
             ready_timeout: Seconds to wait for the service to report ready.
+            ready_fallback: When it does not: ``"open"`` sends anyway (and
+                emits `ReadyTimeout`), ``"raise"`` fails the session.
             keep_alive_interval: Seconds between REST keep-alives (None: off).
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
@@ -223,6 +233,7 @@ class AvatarSession:
             clients=(client,),
             pump_config=pump,
             ready_timeout=ready_timeout,
+            ready_fallback=ready_fallback,
             keep_alive_interval=keep_alive_interval,
             rest_keep_alive=keep_alive,
             reconnect=reconnect,
@@ -258,11 +269,14 @@ class AvatarSession:
             url,
             dialect=dialect,
             ready_timeout=self._ready_timeout,
+            ready_fallback=self._ready_fallback,
             keep_alive_interval=self._keep_alive_interval,
             rest_keep_alive=self._rest_keep_alive,
             reconnect=self._reconnect,
         )
         self._pump = AudioPump(self._connection, self._pump_config)
+        for callback in self._callbacks:
+            self._connection.on_event(callback)
         await self._connection.connect()
         await self._connection.wait_ready()
 
@@ -340,10 +354,16 @@ class AvatarSession:
                 with False, return once the audio is on the wire and await
                 `SpeakResult.finished()` later.
         """
-        utterances = await self.pump.speak(audio, sample_rate=sample_rate, channels=channels)
-        result = SpeakResult(tuple(utterances))
+        utterances, task = self.pump.start_speaking(
+            audio, sample_rate=sample_rate, channels=channels
+        )
+        result = SpeakResult(utterances, task)
         if wait:
-            await result.finished()
+            try:
+                await result.finished()
+            except asyncio.CancelledError:
+                task.cancel()  # the caller gave up on it: stop sending (it is interrupted)
+                raise
         return result
 
     async def interrupt(self) -> None:
@@ -363,24 +383,43 @@ class AvatarSession:
         return self.connection.events()
 
     def on_event(self, callback: EventCallback) -> None:
-        """Call `callback` for every event."""
-        self.connection.on_event(callback)
+        """Call `callback` for every event; register before entering to see the first ones."""
+        self._callbacks.append(callback)
+        if self._connection is not None:
+            self._connection.on_event(callback)
 
 
 class SpeakResult:
-    """What `AvatarSession.speak` sent: its utterances, awaitable for their outcome."""
+    """What `AvatarSession.speak` is sending: its utterances, awaitable for their outcome.
 
-    def __init__(self, utterances: tuple[Utterance, ...]) -> None:
-        self.utterances = utterances
+    With ``wait=False`` the audio is still being sent in the background;
+    `finished()` waits for that and for the avatar, and raises what the
+    sending raised (a bad item in a stream, a lost connection).
+    """
+
+    def __init__(self, utterances: list[Utterance], task: asyncio.Task[None]) -> None:
+        self._utterances = utterances
+        self._task = task
 
     def __repr__(self) -> str:
-        return f"SpeakResult({list(self.utterances)!r})"
+        return f"SpeakResult({self._utterances!r})"
+
+    @property
+    def utterances(self) -> tuple[Utterance, ...]:
+        """The utterances so far (a stream with pauses adds more while it is sent)."""
+        return tuple(self._utterances)
 
     @property
     def event_ids(self) -> tuple[str, ...]:
-        """The event id of each utterance."""
-        return tuple(u.event_id for u in self.utterances)
+        """The event id of each utterance so far."""
+        return tuple(u.event_id for u in self._utterances)
+
+    @property
+    def sent(self) -> bool:
+        """Whether sending has finished (all audio on the wire, or stopped)."""
+        return self._task.done()
 
     async def finished(self) -> tuple[UtteranceStatus, ...]:
         """Wait until the avatar is done with every utterance; return their statuses."""
-        return tuple([await u.finished() for u in self.utterances])
+        await asyncio.shield(self._task)
+        return tuple([await u.finished() for u in self._utterances])

@@ -1,4 +1,8 @@
-"""A local simulator of the LiveAvatar and Streaming REST APIs, for tests and demos.
+"""A local simulator of the LiveAvatar and Streaming APIs, for tests and demos.
+
+It serves both REST APIs and the realtime WebSockets their sessions hand out
+(the LITE ``ws_url`` and the alpha ``realtime_endpoint``), playing the audio
+it is sent in real time and recording it for inspection.
 
 ::
 

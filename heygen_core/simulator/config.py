@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+# On/off behaviour switches (every other field but the codes is a number).
+_SWITCHES = frozenset({"realtime_alpha_ready_gate"})
+
 
 @dataclass(frozen=True)
 class SimulatorConfig:
@@ -32,8 +35,15 @@ class SimulatorConfig:
         rate_limit_per_second: Requests allowed per caller per endpoint in
             each 1-second window (caller: API key, else session token, else IP).
         reaper_interval_seconds: How often expired sessions are ended.
-        connect_delay_seconds: How long a realtime connection takes to become
-            ready (used by the realtime WebSocket simulation).
+        connect_delay_seconds: Seconds between a realtime WebSocket opening
+            (``session.state_updated: connecting``) and the service reporting
+            ``connected``; commands received in between are silently dropped,
+            as the LITE service does. About a second is what clients see.
+        realtime_alpha_ready_gate: Whether the Realtime alpha endpoint also
+            drops commands received before ``connected``. Off by default:
+            the drop is documented for LITE only, and the alpha dialect has
+            no ``connected`` event a client could wait for. LITE-dialect
+            clients on that endpoint get the states either way.
         liveavatar_success_code: ``code`` of LiveAvatar success envelopes. The
             official web SDK accepts only 1000, so the service must send it;
             the spec's default is 100. Clients should treat it as opaque.
@@ -50,6 +60,7 @@ class SimulatorConfig:
     rate_limit_per_second: int = 20
     reaper_interval_seconds: float = 0.5
     connect_delay_seconds: float = 1.0
+    realtime_alpha_ready_gate: bool = False
     liveavatar_success_code: int = 1000
     streaming_success_code: int | str = 100
 
@@ -59,6 +70,10 @@ class SimulatorConfig:
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name.endswith("_code") or item.name == "api_key":
+                continue
+            if item.name in _SWITCHES:
+                if not isinstance(value, bool):
+                    raise TypeError(f"{item.name} must be a bool, got {type(value).__name__}")
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{item.name} must be a number, got {type(value).__name__}")

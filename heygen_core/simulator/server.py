@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from collections import Counter
 from types import TracebackType
@@ -23,6 +24,7 @@ from heygen_core.simulator.endpoint import Call, Endpoint, Handler, add_routes
 from heygen_core.simulator.faults import Fault, FaultQueue
 from heygen_core.simulator.limits import RateLimiter, Reaper
 from heygen_core.simulator.liveavatar_routes import LiveAvatarRoutes
+from heygen_core.simulator.realtime_ws import EventRecord, RealtimeHub
 from heygen_core.simulator.replies import Dialect, LiveAvatarDialect, Reply, StreamingDialect
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import SimulatorState
@@ -44,8 +46,11 @@ def _not_implemented(dialect: Dialect, api: str, operation_id: str) -> Handler:
     return handler
 
 
-def build_app(runtime: Runtime) -> web.Application:
-    """Return the aiohttp app serving every operation of both APIs' schemas."""
+def build_app(runtime: Runtime, realtime: RealtimeHub | None = None) -> web.Application:
+    """Return the aiohttp app serving every operation of both APIs' schemas.
+
+    With `realtime`, it also serves the realtime WebSockets (LITE and alpha).
+    """
     state = runtime.state
 
     def liveavatar_bearer(token: str) -> tuple[str, str | None] | None:
@@ -88,16 +93,20 @@ def build_app(runtime: Runtime) -> web.Application:
             )
     app = web.Application()
     add_routes(app, endpoints)
+    if realtime is not None:
+        realtime.add_routes(app)
     return app
 
 
 class Simulator:
-    """A local stand-in for the LiveAvatar and Streaming REST APIs.
+    """A local stand-in for the LiveAvatar and Streaming APIs, REST and realtime.
 
-    Serves both APIs from one loopback port (their paths do not collide),
-    enforcing their auth, validation, rate and concurrency limits, session
-    state machines and timeouts, with faults on demand. Use it as an async
-    context manager::
+    Serves both REST APIs from one loopback port (their paths do not
+    collide), enforcing their auth, validation, rate and concurrency limits,
+    session state machines and timeouts, with faults on demand; and the
+    realtime WebSockets their sessions hand out (LITE ``ws_url`` and alpha
+    ``realtime_endpoint``), with real-time playback of the audio sent. Use
+    it as an async context manager::
 
         async with Simulator(SimulatorConfig(api_key="test-key")) as sim:
             client = LiveAvatarClient(api_key="test-key", base_url=sim.liveavatar_url)
@@ -108,6 +117,9 @@ class Simulator:
         requests_by_operation: Calls received per operationId (both APIs
             together: ``stop_session`` counts either API's).
         requests_by_api_operation: Calls per ``"api.operationId"``.
+        events_by_type: Valid realtime client events received, per ``type``
+            (all sessions; those dropped before ``connected`` included).
+        server_events_by_type: Realtime events the simulator sent, per ``type``.
     """
 
     def __init__(
@@ -134,6 +146,9 @@ class Simulator:
         )
         self.requests_by_operation = self._runtime.requests_by_operation
         self.requests_by_api_operation = self._runtime.requests_by_api_operation
+        self._realtime = RealtimeHub(self.config, self.state)
+        self.events_by_type = self._realtime.events_by_type
+        self.server_events_by_type = self._realtime.server_events_by_type
         self._runner: web.AppRunner | None = None
         self._reaper = Reaper(self.state, self.config)
         self._reaper_task: asyncio.Task[None] | None = None
@@ -180,6 +195,74 @@ class Simulator:
         """Return how many sessions of both APIs are open (not stopped or closed)."""
         return self.state.open_sessions()
 
+    # -- realtime sockets -----------------------------------------------------------------
+
+    @property
+    def dropped_before_ready(self) -> int:
+        """Realtime commands silently dropped because they came before ``connected``."""
+        return self._realtime.dropped_before_ready
+
+    @property
+    def chunks_after_interrupt(self) -> int:
+        """Audio chunks of an interrupted utterance that arrived after the interrupt.
+
+        The simulator drops them, as the service does; a correct client sends none.
+        """
+        return self._realtime.chunks_after_interrupt
+
+    def open_websockets(self) -> int:
+        """Return how many realtime sockets are open."""
+        return self._realtime.open_websockets()
+
+    def drop_websocket(self, session_id: str, code: int = 1011) -> bool:
+        """Close a session's socket as a network drop would, leaving the session alive."""
+        return self._realtime.drop_websocket(session_id, code)
+
+    def received_audio(self, session_id: str) -> bytes:
+        """Return the audio a session's sockets accepted (24 kHz mono PCM16, arrival order).
+
+        Chunks later interrupted are included; chunks dropped (before
+        ``connected``, or after an interrupt) are not.
+
+        Raises:
+            KeyError: No such session.
+
+        """
+        return self._realtime.received_audio(session_id)
+
+    def write_wav(self, session_id: str, path: str | os.PathLike[str]) -> None:
+        """Write `received_audio` to `path` as a WAV file (24 000 Hz, mono, 16-bit).
+
+        Raises:
+            KeyError: No such session.
+
+        """
+        self._realtime.write_wav(session_id, path)
+
+    def client_events(self, session_id: str) -> list[EventRecord]:
+        """Return a session's realtime client events, in arrival order.
+
+        Each is ``(loop time, type, wire object without "audio")``; the time
+        is the simulator loop's ``time()`` (``time.monotonic`` on the default
+        loop, comparable with a test's loop in the same process). Events
+        dropped before ``connected`` are included; compare their time with
+        the ``connected`` entry of `server_events`.
+
+        Raises:
+            KeyError: No such session.
+
+        """
+        return self._realtime.client_events(session_id)
+
+    def server_events(self, session_id: str) -> list[EventRecord]:
+        """Return the realtime events sent on a session's sockets, as `client_events`.
+
+        Raises:
+            KeyError: No such session.
+
+        """
+        return self._realtime.server_events(session_id)
+
     def inject(self, operation_id: str, *faults: Fault) -> None:
         """Make the next calls of `operation_id` fail, one fault per call, in order.
 
@@ -214,7 +297,7 @@ class Simulator:
         if self._runner is not None:
             raise RuntimeError("the simulator is already running")
         runner = web.AppRunner(
-            build_app(self._runtime),
+            build_app(self._runtime, self._realtime),
             access_log=None,  # our own debug line per request carries no headers
             handle_signals=False,
             shutdown_timeout=_SHUTDOWN_SECONDS,
@@ -226,6 +309,7 @@ class Simulator:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._realtime.attach(asyncio.get_running_loop())
         self._bound_port = int(runner.addresses[0][1])
         self._runtime.host_port = self._host_port()
         self._reaper_task = asyncio.create_task(self._reaper.run(), name="heygen-simulator-reaper")
@@ -240,6 +324,9 @@ class Simulator:
                 await task
         runner, self._runner = self._runner, None
         if runner is not None:
+            # Sockets first: an open WebSocket would hold cleanup until its timeout.
+            await self._realtime.close_all()
+            self._realtime.attach(None)
             await runner.cleanup()
         self._bound_port = None
 
@@ -330,6 +417,55 @@ class SimulatorThread:
     def open_sessions(self) -> int:
         """Return how many sessions of both APIs are open."""
         return self.simulator.open_sessions()
+
+    @property
+    def events_by_type(self) -> Counter[str]:
+        """Valid realtime client events received, per ``type``."""
+        return self.simulator.events_by_type
+
+    @property
+    def server_events_by_type(self) -> Counter[str]:
+        """Realtime events the simulator sent, per ``type``."""
+        return self.simulator.server_events_by_type
+
+    @property
+    def dropped_before_ready(self) -> int:
+        """Realtime commands silently dropped because they came before ``connected``."""
+        return self.simulator.dropped_before_ready
+
+    @property
+    def chunks_after_interrupt(self) -> int:
+        """Audio chunks of an interrupted utterance that arrived after the interrupt."""
+        return self.simulator.chunks_after_interrupt
+
+    def open_websockets(self) -> int:
+        """Return how many realtime sockets are open."""
+        return self.simulator.open_websockets()
+
+    def drop_websocket(self, session_id: str, code: int = 1011) -> bool:
+        """Close a session's socket as a network drop would (see `Simulator.drop_websocket`)."""
+        assert self._loop is not None, "the simulator thread is not running"
+        future = asyncio.run_coroutine_threadsafe(self._drop(session_id, code), self._loop)
+        return future.result(timeout=10)
+
+    async def _drop(self, session_id: str, code: int) -> bool:
+        return self.simulator.drop_websocket(session_id, code)
+
+    def received_audio(self, session_id: str) -> bytes:
+        """Return the audio a session's sockets accepted (see `Simulator.received_audio`)."""
+        return self.simulator.received_audio(session_id)
+
+    def write_wav(self, session_id: str, path: str | os.PathLike[str]) -> None:
+        """Write a session's received audio as a 24 kHz mono 16-bit WAV file."""
+        self.simulator.write_wav(session_id, path)
+
+    def client_events(self, session_id: str) -> list[EventRecord]:
+        """Return a session's realtime client events (see `Simulator.client_events`)."""
+        return self.simulator.client_events(session_id)
+
+    def server_events(self, session_id: str) -> list[EventRecord]:
+        """Return the realtime events sent on a session's sockets."""
+        return self.simulator.server_events(session_id)
 
     def inject(self, operation_id: str, *faults: Fault) -> None:
         """Queue faults for the next calls of `operation_id` (see `Simulator.inject`)."""

@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeAlias
@@ -185,6 +185,9 @@ class StreamingSession:
 Session: TypeAlias = LiveAvatarSession | StreamingSession
 """A session of either API."""
 
+EndListener: TypeAlias = Callable[[Session, EndReason], None]
+"""Called once when a session ends, on the thread that ended it."""
+
 
 class SessionStateError(Exception):
     """A transition the session's state does not allow (start twice, start after stop)."""
@@ -209,6 +212,7 @@ class SimulatorState:
         self._liveavatar_tokens: dict[str, str] = {}
         self._streaming: dict[str, StreamingSession] = {}
         self._streaming_tokens: dict[str, str] = {}
+        self._end_listeners: list[EndListener] = []
 
     def __repr__(self) -> str:
         return f"<SimulatorState open={self.open_sessions()}>"
@@ -341,8 +345,19 @@ class SimulatorState:
 
     # -------------------------------------------------------------------- common
 
+    def add_end_listener(self, listener: EndListener) -> None:
+        """Call `listener(session, reason)` whenever a session ends, whoever ends it.
+
+        It runs on the thread that called `end` (the simulator's loop, or a
+        test's thread), after the state lock is released; it must not block.
+        """
+        with self._lock:
+            self._end_listeners.append(listener)
+
     def end(self, session: Session, reason: EndReason) -> bool:
         """Stop (LiveAvatar) or close (Streaming) a session.
+
+        Every end listener hears of it (the realtime sockets close then).
 
         Returns:
             True if it was open; False if it had already ended (then its
@@ -360,7 +375,10 @@ class SimulatorState:
                 session.updated_unix = session.ended_unix
             else:
                 session.status = "closed"
-            return True
+            listeners = list(self._end_listeners)
+        for listener in listeners:
+            listener(session, reason)
+        return True
 
     def touch(self, session_id: str) -> bool:
         """Reset a session's idle timer (any API); False if unknown or ended."""

@@ -1,0 +1,804 @@
+"""The simulated realtime WebSockets: LITE (``/v1/sessions/{id}/ws``) and Realtime alpha.
+
+Faithful to the service, including its unfriendly parts:
+
+- A socket starts in ``connecting``; ``connected`` follows after
+  ``connect_delay_seconds``, and every command received before that is
+  silently dropped (no error), as the LITE service does.
+- Invalid frames get an ``error`` event naming the field; the socket stays open.
+- The avatar plays audio in real time: ``agent.speak_ended`` comes when
+  ``agent.speak_end`` has arrived *and* the audio has played out, never
+  before; ``agent.interrupt`` stops playback at once and drops what is queued.
+- When the session ends for any reason (REST stop, idle timeout, maximum
+  duration, sandbox minute) its socket gets ``closing``, ``closed`` and a
+  normal close. A client closing its socket does not end the session: it
+  keeps billing until it is stopped or reaped.
+
+`RealtimeHub` owns the endpoints, the open sockets and what tests inspect:
+audio received per session, client and server events, and counters.
+Per-message work is one decode, one base64 decode and a few dict updates;
+playback is timed with ``loop.call_at``, one timer per playing socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import os
+import uuid
+import wave
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, TypeAlias, get_args
+
+from aiohttp import WSMsgType, web
+from heygen_models import lite, realtime_alpha
+from pydantic import BaseModel
+
+from heygen_core.errors import ProtocolError
+from heygen_core.protocol import UnknownEvent, decode, encode, event_union
+from heygen_core.simulator.config import SimulatorConfig
+from heygen_core.simulator.state import EndReason, Session, SimulatorState
+
+logger = logging.getLogger("heygen_core.simulator")
+
+WsDialect: TypeAlias = Literal["lite", "realtime-alpha"]
+"""The two dialects a realtime socket may speak."""
+
+EventRecord: TypeAlias = tuple[float, str, dict[str, Any]]
+"""One logged event: loop time, ``type``, the wire object (audio left out)."""
+
+LITE_PATH = "/v1/sessions/{session_id}/ws"
+"""Route of the LITE socket (the ``ws_url`` that start returns)."""
+
+ALPHA_PATH = "/v2-alpha/interactive-avatar/session/{session_id}"
+"""Route of the Realtime alpha socket (the ``realtime_endpoint`` of ``streaming.new``)."""
+
+BYTES_PER_SECOND = 48_000
+"""24 kHz mono PCM16: the only audio format the service plays."""
+
+MAX_MESSAGE_BYTES = 1_000_000
+"""The service's limit on one WebSocket message (PROTOCOL.md section 3)."""
+
+# Frames up to this size are read and answered with an error event; aiohttp
+# closes the socket (1009) only beyond it, so one oversized message is survivable.
+_READ_LIMIT = 16 * 1024 * 1024
+# A close handshake waits this long for the client's close frame.
+_CLOSE_TIMEOUT = 5.0
+# Wakeups this close to the end of playback count as the end (timer slack).
+_EPSILON = 0.0005
+
+# Closes: normal (session over), going away (simulator stopping), replaced.
+_CLOSE_NORMAL = 1000
+_CLOSE_GOING_AWAY = 1001
+_CLOSE_REPLACED = 4001
+
+_LITE_ONLY = (lite.AgentSpeak, lite.AgentSpeakEnd, lite.SessionKeepAlive)
+_ALPHA_ONLY = (
+    realtime_alpha.AgentAudioBufferAppend,
+    realtime_alpha.AgentAudioBufferCommit,
+    realtime_alpha.AgentAudioBufferClear,
+    realtime_alpha.AgentEndListening,
+)
+
+
+class _InvalidFrame(Exception):
+    """A client frame the service refuses with an ``error`` event."""
+
+    def __init__(self, message: str, event_id: str | None = None) -> None:
+        super().__init__(message)
+        self.event_id = event_id
+
+
+@dataclass
+class _SessionRecord:
+    """What one session's sockets received and sent, kept after they close."""
+
+    audio: list[bytes] = field(default_factory=list)
+    audio_bytes: int = 0
+    client_events: list[EventRecord] = field(default_factory=list)
+    server_events: list[EventRecord] = field(default_factory=list)
+
+
+class _Item:
+    """One thing the avatar plays: a LITE utterance or an alpha commit."""
+
+    __slots__ = ("buffered", "closed", "dialect", "event_id", "ids", "starved", "task")
+
+    def __init__(
+        self, dialect: WsDialect, event_id: str, ids: frozenset[str] = frozenset()
+    ) -> None:
+        self.dialect: WsDialect = dialect
+        self.event_id = event_id
+        # Event ids whose audio it carries (an alpha commit's appends).
+        self.ids = ids or frozenset({event_id})
+        self.task = lite.Task(id=str(uuid.uuid4()))
+        # Seconds received while queued behind another item (not yet scheduled).
+        self.buffered = 0.0
+        # No more audio will come: speak_end arrived (LITE), always for a commit.
+        self.closed = dialect == "realtime-alpha"
+        self.starved = False
+
+
+class _Playback:
+    """The avatar's real-time playback clock: one item plays at a time, in order.
+
+    The head item plays from when it became head (its first audio arrived,
+    or the previous item finished); each chunk extends the clock by its
+    duration, from now when the audio had run out. The head finishes when
+    it is closed and the clock has passed. One ``call_at`` timer follows
+    the clock; chunks arriving meanwhile only move the clock, and the
+    timer re-arms itself when it fires early.
+    """
+
+    def __init__(self, connection: _Connection) -> None:
+        self._conn = connection
+        self._loop = connection.loop
+        self.items: deque[_Item] = deque()
+        self._clock = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def enqueue(self, item: _Item, seconds: float) -> None:
+        """Queue `item` with its first `seconds` of audio."""
+        item.buffered = seconds
+        self.items.append(item)
+        if len(self.items) == 1:
+            self._start_head()
+
+    def add(self, item: _Item, seconds: float) -> None:
+        """Add `seconds` of audio to a queued or playing item."""
+        if self.items and self.items[0] is item:
+            self._clock = max(self._clock, self._loop.time()) + seconds
+            item.starved = False
+            self._arm()
+        else:
+            item.buffered += seconds
+
+    def close(self, item: _Item) -> None:
+        """Mark that `item` gets no more audio; it finishes once played out."""
+        item.closed = True
+        if self.items and self.items[0] is item and self._timer is None:
+            self._tick()
+
+    def stop(self) -> list[_Item]:
+        """Stop at once; return every item that was playing or queued."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        stopped = list(self.items)
+        self.items.clear()
+        return stopped
+
+    def _start_head(self) -> None:
+        head = self.items[0]
+        self._clock = self._loop.time() + head.buffered
+        head.buffered = 0.0
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._clock, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self._clock - self._loop.time() > _EPSILON:
+            self._arm()  # more audio arrived since the timer was set
+            return
+        head = self.items[0]
+        if not head.closed:
+            if not head.starved:
+                head.starved = True
+                self._conn.on_underrun(head)
+            return
+        self.items.popleft()
+        self._conn.on_played(head)
+        if self.items:
+            self._start_head()
+
+
+class _Connection:
+    """One open realtime socket: ready gate, decoding, playback, outgoing events."""
+
+    def __init__(
+        self,
+        hub: RealtimeHub,
+        ws: web.WebSocketResponse,
+        session_id: str,
+        endpoint: WsDialect,
+        record: _SessionRecord,
+    ) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.session_id = session_id
+        self.endpoint = endpoint
+        # What the client speaks; on the alpha endpoint it follows the client.
+        self.dialect: WsDialect = endpoint
+        self.record = record
+        self.loop = asyncio.get_running_loop()
+        self.ready = False
+        self.gated = endpoint == "lite" or hub.config.realtime_alpha_ready_gate
+        self.ending = False
+        self.finished = asyncio.Event()
+        self.playback = _Playback(self)
+        self.utterances: dict[str, _Item] = {}
+        self.interrupted: set[str] = set()
+        self.listening = False
+        self.lite_state: Literal["idle", "listening", "talking"] = "idle"
+        self.alpha_status: Literal["idle", "listening", "talking"] = "idle"
+        self.alpha_buffer: list[bytes] = []
+        self.alpha_buffer_ids: set[str] = set()
+        self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue()
+        self._ready_timer: asyncio.TimerHandle | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Report ``connecting`` and schedule ``connected``."""
+        self._writer = asyncio.create_task(self._write(), name="heygen-simulator-ws-writer")
+        self.emit(lite.SessionStateUpdated(type="session.state_updated", state="connecting"))
+        self._ready_timer = self.loop.call_later(
+            self.hub.config.connect_delay_seconds, self._become_ready
+        )
+
+    def _become_ready(self) -> None:
+        self._ready_timer = None
+        if self.ending:
+            return
+        self.ready = True
+        self.emit(lite.SessionStateUpdated(type="session.state_updated", state="connected"))
+
+    def end(self, code: int, reason: str, *, states: bool) -> None:
+        """Close the socket: ``closing`` and ``closed`` first when `states` (session over)."""
+        if self.ending:
+            return
+        self.ending = True
+        self._cancel_timers()
+        if states:
+            self.emit(lite.SessionStateUpdated(type="session.state_updated", state="closing"))
+            self.emit(lite.SessionStateUpdated(type="session.state_updated", state="closed"))
+        self._outbox.put_nowait((code, reason))
+
+    async def finish(self) -> None:
+        """Clean up after the reading side stopped (the client closed, or we did)."""
+        self._cancel_timers()
+        writer = self._writer
+        if writer is not None and not writer.done():
+            if self.ending:
+                # Our close handshake is in flight: let it complete.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(writer), _CLOSE_TIMEOUT)
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await writer
+        self.finished.set()
+
+    def _cancel_timers(self) -> None:
+        if self._ready_timer is not None:
+            self._ready_timer.cancel()
+            self._ready_timer = None
+        self.playback.stop()
+
+    async def _write(self) -> None:
+        # The one task that writes: timers and the reader only queue, so
+        # events leave in the order they were produced.
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, tuple):
+                    code, reason = item
+                    await self.ws.close(code=code, message=reason.encode()[:123])
+                    return
+                await self.ws.send_str(item)
+        except (ConnectionError, RuntimeError) as exc:
+            # The client went away mid-send: the reader sees the close.
+            logger.debug("simulator socket %s: send failed: %s", self.session_id, exc)
+
+    def emit(self, event: BaseModel) -> None:
+        """Queue one server event (built with a generated model), and record it."""
+        text = encode(event)
+        wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        kind = str(wire["type"])
+        self.hub.server_events_by_type[kind] += 1
+        self.record.server_events.append((self.loop.time(), kind, wire))
+        self._outbox.put_nowait(text)
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def on_frame(self, kind: WSMsgType, data: bytes) -> None:
+        """Handle one client frame (text frames arrive undecoded, as bytes)."""
+        if self.ending:
+            return
+        try:
+            event, dialect = self._decode(kind, data)
+        except _InvalidFrame as exc:
+            if not self.ready and self.gated:
+                self.hub.dropped_before_ready += 1
+                return
+            self._error(str(exc), exc.event_id)
+            return
+        wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"audio"})
+        kind_name = str(wire["type"])
+        self.hub.events_by_type[kind_name] += 1
+        self.record.client_events.append((self.loop.time(), kind_name, wire))
+        if not self.ready and self.gated:
+            # Exactly as the service does: no error, no trace on the wire.
+            self.hub.dropped_before_ready += 1
+            return
+        self.hub.state.touch(self.session_id)
+        self.dialect = dialect
+        try:
+            self._dispatch(event, dialect)
+        except _InvalidFrame as exc:
+            self._error(str(exc), exc.event_id)
+
+    def _decode(self, kind: WSMsgType, data: bytes) -> tuple[BaseModel, WsDialect]:
+        if kind is not WSMsgType.TEXT:
+            raise _InvalidFrame(
+                f"binary frame ({len(data)} bytes) refused: send JSON text frames, "
+                "with audio as base64 in the 'audio' field"
+            )
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise _InvalidFrame(
+                f"message of {len(data)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit: "
+                "send shorter audio chunks (about 1 s each)"
+            )
+        if self.endpoint == "lite":
+            order: tuple[WsDialect, ...] = ("lite",)
+        else:
+            # Both dialects are spoken here (today's Pipecat speaks LITE):
+            # the client's current one first, so a LITE client pays one decode.
+            order = (
+                ("lite", "realtime-alpha") if self.dialect == "lite" else ("realtime-alpha", "lite")
+            )
+        errors: list[ProtocolError] = []
+        unknown: UnknownEvent | None = None
+        for dialect in order:
+            try:
+                event = decode(data, dialect, "client")
+            except ProtocolError as exc:
+                errors.append(exc)
+                continue
+            if isinstance(event, UnknownEvent):
+                unknown = event
+                continue
+            return event, dialect
+        event_id = _event_id_of(data)
+        if errors:
+            # A tag one dialect knows, with a bad field: that is the useful message.
+            raise _InvalidFrame(str(errors[0]), event_id)
+        assert unknown is not None
+        known = ", ".join(sorted(_client_types(order)))
+        raise _InvalidFrame(
+            f"field 'type': unknown event type {unknown.tag!r}; expected one of {known}", event_id
+        )
+
+    def _error(self, message: str, event_id: str | None) -> None:
+        detail = (
+            lite.ErrorDetail(type="invalid_request_error", message=message, event_id=event_id)
+            if event_id is not None
+            else lite.ErrorDetail(type="invalid_request_error", message=message)
+        )
+        self.emit(lite.ErrorEvent(type="error", error=detail))
+
+    def _dispatch(self, event: BaseModel, dialect: WsDialect) -> None:
+        if isinstance(event, lite.AgentSpeak):
+            self._speak(event)
+        elif isinstance(event, lite.AgentSpeakEnd):
+            item = self.utterances.get(event.event_id)
+            if item is not None:
+                self.playback.close(item)
+            # else: an interrupted or unknown utterance; the service says nothing.
+        elif isinstance(event, realtime_alpha.AgentAudioBufferAppend):
+            self._append(event)
+        elif isinstance(event, realtime_alpha.AgentAudioBufferCommit):
+            self._commit(event)
+        elif isinstance(event, realtime_alpha.AgentAudioBufferClear):
+            self.alpha_buffer.clear()
+            self.alpha_buffer_ids.clear()
+        elif isinstance(event, lite.AgentInterrupt | realtime_alpha.AgentInterrupt):
+            self._interrupt(dialect)
+        elif isinstance(event, lite.AgentStartListening | realtime_alpha.AgentStartListening):
+            self._start_listening(dialect)
+        elif isinstance(
+            event,
+            lite.AgentStopListening
+            | realtime_alpha.AgentStopListening
+            | realtime_alpha.AgentEndListening,
+        ):
+            self._stop_listening(dialect)
+        # session.keep_alive: resetting the idle timer (done above) is all it does.
+
+    # -- LITE playback --------------------------------------------------------------------
+
+    def _speak(self, event: lite.AgentSpeak) -> None:
+        event_id = event.event_id
+        if event_id in self.interrupted:
+            self.hub.chunks_after_interrupt += 1
+            return
+        pcm = _pcm(event.audio, event_id, whole_samples=True)
+        self._record(pcm)
+        seconds = len(pcm) / BYTES_PER_SECOND
+        item = self.utterances.get(event_id)
+        if item is not None:
+            self.playback.add(item, seconds)
+            return
+        item = self.utterances[event_id] = _Item("lite", event_id)
+        self.emit(
+            lite.AgentSpeakStarted(type="agent.speak_started", event_id=event_id, task=item.task)
+        )
+        self._set_lite_state("talking")
+        self.playback.enqueue(item, seconds)
+
+    def on_played(self, item: _Item) -> None:
+        """An item finished playing (called by the playback timer)."""
+        if item.dialect == "lite":
+            self.utterances.pop(item.event_id, None)
+            self.emit(
+                lite.AgentSpeakEnded(
+                    type="agent.speak_ended", event_id=item.event_id, task=item.task
+                )
+            )
+            if not self.utterances:
+                self._set_lite_state("listening" if self.listening else "idle")
+        elif not any(i.dialect == "realtime-alpha" for i in self.playback.items):
+            self._set_alpha_status("listening" if self.listening else "idle")
+
+    def on_underrun(self, item: _Item) -> None:
+        """The playing utterance ran out of audio before its ``agent.speak_end``."""
+        self.emit(
+            lite.WarningEvent(
+                type="warning",
+                warning=lite.WarningDetail(
+                    type="audio_underrun",
+                    message=(
+                        f"utterance {item.event_id}: audio ran out before agent.speak_end; "
+                        "send audio ahead of real time"
+                    ),
+                ),
+            )
+        )
+
+    def _set_lite_state(self, new: Literal["idle", "listening", "talking"]) -> None:
+        if new != self.lite_state:
+            previous, self.lite_state = self.lite_state, new
+            self.emit(
+                lite.AgentStateUpdated(
+                    type="agent.state_updated", previous_state=previous, new_state=new
+                )
+            )
+
+    # -- alpha playback -------------------------------------------------------------------
+
+    def _append(self, event: realtime_alpha.AgentAudioBufferAppend) -> None:
+        if event.event_id in self.interrupted:
+            self.hub.chunks_after_interrupt += 1
+            return
+        pcm = _pcm(event.audio, event.event_id, whole_samples=True)
+        self._record(pcm)
+        self.alpha_buffer.append(pcm)
+        self.alpha_buffer_ids.add(event.event_id)
+
+    def _commit(self, event: realtime_alpha.AgentAudioBufferCommit) -> None:
+        # The vendor demo commits with one zero byte as `audio`: whole
+        # samples of it are played, a lone byte is not an error.
+        pcm = _pcm(event.audio, event.event_id, whole_samples=False)
+        pcm = pcm[: len(pcm) - len(pcm) % 2]
+        if pcm:
+            self._record(pcm)
+            self.alpha_buffer.append(pcm)
+        seconds = sum(map(len, self.alpha_buffer)) / BYTES_PER_SECOND
+        ids = frozenset(self.alpha_buffer_ids | {event.event_id})
+        self.alpha_buffer.clear()
+        self.alpha_buffer_ids.clear()
+        if seconds == 0:
+            return  # nothing to play
+        self._set_alpha_status("talking", event.event_id)
+        self.playback.enqueue(_Item("realtime-alpha", event.event_id, ids), seconds)
+
+    def _set_alpha_status(
+        self, new: Literal["idle", "listening", "talking"], event_id: str | None = None
+    ) -> None:
+        if new != self.alpha_status:
+            self.alpha_status = new
+            self.emit(
+                realtime_alpha.AgentStatus(type="agent.status", status=new, event_id=event_id)
+                if event_id is not None
+                else realtime_alpha.AgentStatus(type="agent.status", status=new)
+            )
+
+    # -- both -----------------------------------------------------------------------------
+
+    def _interrupt(self, dialect: WsDialect) -> None:
+        stopped = self.playback.stop()
+        self.listening = False
+        for item in stopped:
+            # Late chunks of these are dropped (and counted): the service
+            # never plays an interrupted utterance's tail.
+            self.interrupted.update(item.ids)
+            if item.dialect == "lite":
+                self.emit(
+                    lite.AgentSpeakInterrupted(
+                        type="agent.speak_interrupted", event_id=item.event_id, task=item.task
+                    )
+                )
+        self.utterances.clear()
+        # Back to idle: each dialect reports it if it was playing, or if it
+        # is the one the client spoke (an interrupt also ends listening).
+        if dialect == "lite" or any(item.dialect == "lite" for item in stopped):
+            self._set_lite_state("idle")
+        if dialect == "realtime-alpha" or any(i.dialect == "realtime-alpha" for i in stopped):
+            self._set_alpha_status("idle")
+
+    def _start_listening(self, dialect: WsDialect) -> None:
+        self.listening = True
+        if dialect == "lite":
+            if self.lite_state == "idle":
+                self._set_lite_state("listening")
+        elif self.alpha_status == "idle":  # alpha: only while idle
+            self._set_alpha_status("listening")
+
+    def _stop_listening(self, dialect: WsDialect) -> None:
+        self.listening = False
+        if dialect == "lite":
+            if self.lite_state == "listening":
+                self._set_lite_state("idle")
+        elif self.alpha_status == "listening":
+            self._set_alpha_status("idle")
+
+    def _record(self, pcm: bytes) -> None:
+        if pcm:
+            self.record.audio.append(pcm)
+            self.record.audio_bytes += len(pcm)
+
+
+class RealtimeHub:
+    """The realtime endpoints of one simulator, and what tests read from them.
+
+    One socket per session at a time: a new connection to a session replaces
+    the open one (as a reconnect does), which is closed with code 4001.
+
+    Attributes:
+        events_by_type: Valid client events received, per ``type`` (every
+            session, those dropped before ``connected`` included).
+        server_events_by_type: Events the simulator sent, per ``type``.
+        dropped_before_ready: Client frames silently dropped because they
+            came before ``connected``.
+        chunks_after_interrupt: Audio chunks of an interrupted utterance that
+            arrived after the interrupt (dropped; a correct client sends none).
+    """
+
+    def __init__(self, config: SimulatorConfig, state: SimulatorState) -> None:
+        """Create the hub; `attach` it to the serving loop once running."""
+        self.config = config
+        self.state = state
+        self.events_by_type: Counter[str] = Counter()
+        self.server_events_by_type: Counter[str] = Counter()
+        self.dropped_before_ready = 0
+        self.chunks_after_interrupt = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sockets: dict[str, _Connection] = {}
+        self._records: dict[str, _SessionRecord] = {}
+        state.add_end_listener(self._session_ended)
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve both socket endpoints on `app`."""
+        app.router.add_get(LITE_PATH, self._handle_lite)
+        app.router.add_get(ALPHA_PATH, self._handle_alpha)
+
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Bind to the loop serving the sockets (None once stopped)."""
+        self._loop = loop
+
+    # -- inspection -----------------------------------------------------------------------
+
+    def open_websockets(self) -> int:
+        """Return how many realtime sockets are open."""
+        return len(self._sockets)
+
+    def received_audio(self, session_id: str) -> bytes:
+        """Return the audio a session's sockets accepted, in arrival order.
+
+        24 kHz mono PCM16. Chunks later interrupted are included; chunks
+        dropped (before ``connected``, or after an interrupt) are not.
+
+        Raises:
+            KeyError: No such session.
+        """
+        return b"".join(list(self._record_of(session_id).audio))
+
+    def write_wav(self, session_id: str, path: str | os.PathLike[str]) -> None:
+        """Write `received_audio` as a WAV file (24 000 Hz, mono, 16-bit)."""
+        audio = self.received_audio(session_id)
+        with wave.open(os.fspath(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(BYTES_PER_SECOND // 2)
+            out.writeframes(audio)
+
+    def client_events(self, session_id: str) -> list[EventRecord]:
+        """Return a session's valid client events: (loop time, type, wire object without audio).
+
+        Events dropped before ``connected`` are included (compare their time
+        with the ``connected`` entry of `server_events`).
+
+        Raises:
+            KeyError: No such session.
+        """
+        return list(self._record_of(session_id).client_events)
+
+    def server_events(self, session_id: str) -> list[EventRecord]:
+        """Return the events sent on a session's sockets: (loop time, type, wire object).
+
+        Raises:
+            KeyError: No such session.
+        """
+        return list(self._record_of(session_id).server_events)
+
+    def _record_of(self, session_id: str) -> _SessionRecord:
+        record = self._records.get(session_id)
+        if record is not None:
+            return record
+        if self._session(session_id) is None:
+            raise KeyError(f"no session {session_id!r} in this simulator")
+        return _SessionRecord()
+
+    def _session(self, session_id: str) -> Session | None:
+        return self.state.liveavatar_session(session_id) or self.state.streaming_session(session_id)
+
+    # -- serving --------------------------------------------------------------------------
+
+    async def _handle_lite(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, "lite")
+
+    async def _handle_alpha(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, "realtime-alpha")
+
+    def _refusal(self, session_id: str, endpoint: WsDialect) -> str | None:
+        if endpoint == "lite":
+            la_session = self.state.liveavatar_session(session_id)
+            if la_session is None:
+                return "no such session"
+            if not la_session.has_ws_url:
+                return "this session has no LITE WebSocket (FULL mode, or an ElevenLabs agent)"
+            if la_session.status != "started":
+                return (
+                    f"session is {la_session.status}: start it first"
+                    if la_session.is_open
+                    else "session has ended"
+                )
+            return None
+        st_session = self.state.streaming_session(session_id)
+        if st_session is None:
+            return "no such session"
+        if st_session.status != "connected":
+            return (
+                "session is new: call streaming.start first"
+                if st_session.is_open
+                else "session has ended"
+            )
+        return None
+
+    async def _handle(self, request: web.Request, endpoint: WsDialect) -> web.StreamResponse:
+        session_id = request.match_info["session_id"]
+        refusal = self._refusal(session_id, endpoint)
+        if refusal is not None:
+            # Refused before the upgrade, so a client sees a plain HTTP 404.
+            return web.json_response({"code": 404, "message": refusal}, status=404)
+        ws = web.WebSocketResponse(
+            compress=False,  # base64 audio barely compresses; deflate only costs CPU
+            max_msg_size=_READ_LIMIT,
+            decode_text=False,  # decode() takes bytes; and the size check is exact
+            timeout=_CLOSE_TIMEOUT,
+        )
+        await ws.prepare(request)
+        record = self._records.setdefault(session_id, _SessionRecord())
+        conn = _Connection(self, ws, session_id, endpoint, record)
+        old = self._sockets.get(session_id)
+        self._sockets[session_id] = conn
+        if old is not None:
+            old.end(_CLOSE_REPLACED, "replaced by a newer connection to this session", states=False)
+        conn.open()
+        session = self._session(session_id)
+        if session is None or not session.is_open:  # ended while we upgraded
+            conn.end(_CLOSE_NORMAL, "session ended", states=True)
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
+                    conn.on_frame(msg.type, msg.data)
+                elif msg.type is WSMsgType.ERROR:
+                    logger.debug("simulator socket %s: %s", session_id, ws.exception())
+                    break
+                else:  # CLOSE, CLOSING, CLOSED
+                    break
+        finally:
+            if self._sockets.get(session_id) is conn:
+                del self._sockets[session_id]
+            await conn.finish()
+        return ws
+
+    def _session_ended(self, session: Session, reason: EndReason) -> None:
+        # May run on another thread (a test calling state.end directly).
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            # Directly: the states go out before the REST stop's answer does.
+            self._close_session(session.id, reason)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(self._close_session, session.id, reason)
+
+    def _close_session(self, session_id: str, reason: EndReason) -> None:
+        conn = self._sockets.get(session_id)
+        if conn is not None:
+            conn.end(_CLOSE_NORMAL, f"session ended: {reason.root}", states=True)
+
+    def drop_websocket(self, session_id: str, code: int = 1011) -> bool:
+        """Close a session's socket abruptly, the session staying alive (a network drop).
+
+        Returns whether a socket was open. Clients should reconnect.
+        """
+        conn = self._sockets.get(session_id)
+        if conn is None:
+            return False
+        conn.end(code, "connection dropped by the simulator", states=False)
+        return True
+
+    async def close_all(self) -> None:
+        """Close every socket (going away) and wait for their handlers to finish."""
+        conns = list(self._sockets.values())
+        for conn in conns:
+            conn.end(_CLOSE_GOING_AWAY, "simulator shutting down", states=False)
+        if not conns:
+            return
+        waiters = [asyncio.ensure_future(c.finished.wait()) for c in conns]
+        _, pending = await asyncio.wait(waiters, timeout=_CLOSE_TIMEOUT)
+        for waiter in pending:  # a handler stuck past the timeout: cleanup cancels it
+            waiter.cancel()
+
+
+def _pcm(audio: str, event_id: str, *, whole_samples: bool) -> bytes:
+    try:
+        pcm = base64.b64decode(audio, validate=True)
+    except (binascii.Error, ValueError):
+        raise _InvalidFrame(
+            "field 'audio': not valid base64 (send base64 of raw PCM16 24 kHz mono)", event_id
+        ) from None
+    if whole_samples and len(pcm) % 2:
+        raise _InvalidFrame(
+            f"field 'audio': {len(pcm)} bytes is not a whole number of 16-bit samples "
+            "(send raw PCM16 24 kHz mono)",
+            event_id,
+        )
+    return pcm
+
+
+def _event_id_of(data: bytes) -> str | None:
+    # Only on the error path: a second parse to quote the client's event_id.
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return None
+    event_id = payload.get("event_id") if isinstance(payload, dict) else None
+    return event_id if isinstance(event_id, str) else None
+
+
+@cache
+def _client_types(dialects: tuple[WsDialect, ...]) -> frozenset[str]:
+    # The tags the schemas define, for the "unknown event type" message.
+    names: set[str] = set()
+    for dialect in dialects:
+        for member in get_args(event_union(dialect, "client").model_fields["root"].annotation):
+            names.update(get_args(member.model_fields["type"].annotation))
+    return frozenset(names)
