@@ -9,6 +9,7 @@
      ``agent.interrupt`` arrives, against sending a pre-encoded interrupt.
    Target: under 2 ms added.
 2. Many sessions: SESSIONS concurrent LITE sessions from this process,
+   started 20 ms apart,
    streaming real-time audio (AUDIO_SECONDS each, paced by the pump) into a
    simulator running in another process (`heygen-avatar simulator`). Reports
    underruns (a chunk sent after the avatar would have needed it), p50/p99
@@ -46,6 +47,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "sessions.json"
 RUNS = 15
 SESSIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 AUDIO_SECONDS = 20.0
+RAMP_SECONDS = 0.02
 RATE = 24_000
 
 
@@ -147,6 +149,10 @@ async def many_sessions(url: str) -> dict[str, Any]:
 
         async def one(index: int) -> None:
             nonlocal underruns
+            # Sessions start RAMP_SECONDS apart: a burst of 500 simultaneous
+            # set-ups (REST, socket, 3 s lead each) stalls any client for
+            # seconds, and apps do not open 500 sessions in the same instant.
+            await asyncio.sleep(index * RAMP_SECONDS)
             session = AvatarSession.live_avatar(
                 sandbox=False,
                 api_key=f"bench-key-{index}",  # each key is its own account
@@ -157,7 +163,6 @@ async def many_sessions(url: str) -> dict[str, Any]:
                 ready_timeout=60,
             )
             async with session:
-                await asyncio.sleep(index * 0.002)  # do not start in lockstep
                 result = await session.speak(pcm, sample_rate=RATE)
                 if result.utterances[0].status != "ended":
                     failures.append(result.utterances[0].status)
@@ -182,6 +187,7 @@ async def many_sessions(url: str) -> dict[str, Any]:
     return {
         "sessions": SESSIONS,
         "audio_seconds_each": AUDIO_SECONDS,
+        "start_ramp_ms": RAMP_SECONDS * 1000,
         "errors": len(errors),
         "error_samples": errors[:3],
         "not_ended": len(failures),
