@@ -2,10 +2,46 @@
 
 The wire contract lives in ``schemas/``; ``heygen_models`` holds the pydantic
 models generated from it; this package is the hand-written part on top.
+
+The session stack (`AvatarSession`, the REST clients) is imported on first
+use, so ``import heygen_core`` stays cheap for code that only decodes.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from heygen_core.errors import HeyGenError, ProtocolError
 from heygen_core.protocol import UnknownEvent, decode, decode_as, encode
 
-__all__ = ["HeyGenError", "ProtocolError", "UnknownEvent", "decode", "decode_as", "encode"]
+if TYPE_CHECKING:
+    from heygen_core.liveavatar_client import LiveAvatarClient
+    from heygen_core.session import AvatarSession
+    from heygen_core.streaming_client import StreamingClient
+
+__all__ = [
+    "AvatarSession",
+    "HeyGenError",
+    "LiveAvatarClient",
+    "ProtocolError",
+    "StreamingClient",
+    "UnknownEvent",
+    "decode",
+    "decode_as",
+    "encode",
+]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "AvatarSession": "heygen_core.session",
+    "LiveAvatarClient": "heygen_core.liveavatar_client",
+    "StreamingClient": "heygen_core.streaming_client",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'heygen_core' has no attribute {name!r}")

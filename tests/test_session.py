@@ -408,3 +408,20 @@ async def test_reconnect_after_an_unexpected_close_reports_what_was_lost(sim: Si
         again = await session.speak(tone(0.4), sample_rate=RATE)
         assert await again.finished() == ("ended",)
     assert sim.open_sessions() == 0
+
+
+async def test_streaming_sessions_keep_alive_over_rest(sim: Simulator) -> None:
+    session = AvatarSession.interactive_avatar(
+        avatar_id="Wayne_20240711", api_key=KEY, base_url=sim.url, keep_alive_interval=0.2
+    )
+    async with session:
+        await asyncio.sleep(0.75)
+    assert sim.requests_by_operation["keep_alive"] >= 2
+
+
+def test_the_package_exports_the_session_api() -> None:
+    import heygen_core
+
+    assert heygen_core.AvatarSession is AvatarSession
+    with pytest.raises(AttributeError):
+        heygen_core.NoSuchThing  # noqa: B018
