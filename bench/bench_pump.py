@@ -24,10 +24,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import math
 import platform
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -36,16 +34,14 @@ import numpy as np
 import soxr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_resample import frames, rms_errors_db, test_signal
+from bench_resample import AUDIO_SECONDS, cpu_ms_per_audio_s, frames, rms_errors_db, test_signal
 
 from heygen_core.audio_pump import AudioPump, PumpConfig
 from heygen_core.realtime import RealtimeConnection
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pump.json"
 RATES = (16_000, 24_000, 44_100, 48_000)
-AUDIO_SECONDS = 60
 QUALITY_SECONDS = 3
-ROUNDS = 5
 CHUNK_BYTES = 48_000
 # Pacing off (a lead longer than the audio) so CPU, not the clock, is measured.
 NO_PACING = PumpConfig(lead_seconds=1e9, end_gap_seconds=60.0)
@@ -92,16 +88,6 @@ async def pump_run(rate: int, inputs: list[np.ndarray]) -> SinkConnection:
 
     await pump.speak(source(), sample_rate=rate)
     return connection
-
-
-def cpu_ms_per_audio_s(run: Any) -> float:
-    run()
-    best = math.inf
-    for _ in range(ROUNDS):
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
-    return best / AUDIO_SECONDS * 1000
 
 
 def pump_audio(connection: SinkConnection) -> bytes:

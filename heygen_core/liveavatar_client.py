@@ -6,11 +6,9 @@ request and result types are the generated models of that file.
 
 from __future__ import annotations
 
-import aiohttp
 from heygen_models import liveavatar as la
 
 from heygen_core.rest_client import ApiResult, RestClient
-from heygen_core.retry import RetryPolicy
 
 API_KEY_ENV = "HEYGEN_LIVE_AVATAR_API_KEY"
 """The environment variable read for the LiveAvatar API key."""
@@ -34,26 +32,8 @@ class LiveAvatarClient(RestClient):
         retry: Retry policy (see `RetryPolicy`).
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        session_token: str | None = None,
-        base_url: str | None = None,
-        session: aiohttp.ClientSession | None = None,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        super().__init__(
-            "liveavatar",
-            api_key=api_key,
-            key_env=API_KEY_ENV,
-            session_token=session_token,
-            base_url=base_url,
-            session=session,
-            timeout=timeout,
-            retry=retry,
-        )
+    api = "liveavatar"
+    key_env = API_KEY_ENV
 
     async def __aenter__(self) -> LiveAvatarClient:
         return self

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -72,10 +72,11 @@ class ApiResult(Generic[D]):
 class RestClient:
     """Calls the operations of one API. Use `LiveAvatarClient` or `StreamingClient`.
 
+    Subclasses name their API (`api`) and the environment variable of its key
+    (`key_env`).
+
     Args:
-        api: ``liveavatar`` or ``streaming``.
         api_key: The API key; default: the environment variable `key_env`.
-        key_env: Environment variable read when `api_key` is None.
         session_token: A session token to use where an operation accepts one.
         base_url: Overrides the schema's server (the simulator, a proxy).
         session: An aiohttp session to use; it stays open after `close()`.
@@ -84,12 +85,13 @@ class RestClient:
         retry: When to repeat failed calls.
     """
 
+    api: ClassVar[ApiName]
+    key_env: ClassVar[str]
+
     def __init__(
         self,
-        api: ApiName,
+        api_key: str | None = None,
         *,
-        api_key: str | None,
-        key_env: str,
         session_token: str | None = None,
         base_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -98,12 +100,11 @@ class RestClient:
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive (seconds)")
-        self.spec: ApiSpec = api_spec(api)
+        self.spec: ApiSpec = api_spec(self.api)
         self.base_url = (base_url or self.spec.base_url).rstrip("/")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._api_key = api_key if api_key is not None else (os.environ.get(key_env) or None)
-        self._key_env = key_env
+        self._api_key = api_key if api_key is not None else (os.environ.get(self.key_env) or None)
         self._session_token = session_token
         self._session = session
         self._owns_session = session is None
@@ -294,7 +295,7 @@ class RestClient:
     def _describe(self, scheme_name: str) -> str:
         if self._is_bearer(scheme_name):
             return "a session token (pass session_token=)"
-        return f"an API key (pass api_key= or set {self._key_env})"
+        return f"an API key (pass api_key= or set {self.key_env})"
 
 
 def _expand(op: Operation, values: Mapping[str, str]) -> str:

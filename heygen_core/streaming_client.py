@@ -8,11 +8,9 @@ are snake_case: `NewSessionRequest(voice=VoiceSetting(voice_id=...))` sends
 
 from __future__ import annotations
 
-import aiohttp
 from heygen_models import streaming as st
 
 from heygen_core.rest_client import ApiResult, RestClient
-from heygen_core.retry import RetryPolicy
 
 API_KEY_ENV = "HEYGEN_API_KEY"
 """The environment variable read for the HeyGen API key."""
@@ -30,26 +28,8 @@ class StreamingClient(RestClient):
         retry: Retry policy (see `RetryPolicy`).
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        session_token: str | None = None,
-        base_url: str | None = None,
-        session: aiohttp.ClientSession | None = None,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        super().__init__(
-            "streaming",
-            api_key=api_key,
-            key_env=API_KEY_ENV,
-            session_token=session_token,
-            base_url=base_url,
-            session=session,
-            timeout=timeout,
-            retry=retry,
-        )
+    api = "streaming"
+    key_env = API_KEY_ENV
 
     async def __aenter__(self) -> StreamingClient:
         return self

@@ -29,22 +29,10 @@ from heygen_core.operations import api_spec
 from heygen_core.retry import RetryPolicy
 from heygen_core.simulator import Simulator, SimulatorConfig
 from heygen_core.streaming_client import StreamingClient
+from tests.real_world_bodies import PIPECAT_NEW_SESSION_BODY, SANDBOX_AVATAR
 
-SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 KEY = "sk-canary-4f1d2c3b5a69"
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
-PIPECAT_NEW_SESSION = {
-    "quality": "high",
-    "avatar_id": "Shawn_Therapist_public",
-    "voice": {"voice_id": None, "rate": None, "emotion": None, "elevenlabs_settings": None},
-    "video_encoding": "H264",
-    "knowledge_id": None,
-    "knowledge_base": None,
-    "version": "v2",
-    "stt_settings": None,
-    "disable_idle_timeout": None,
-    "activity_idle_timeout": None,
-}
 
 
 @pytest.fixture
@@ -150,7 +138,7 @@ async def test_liveavatar_avatars_and_voices(sim: Simulator, live: LiveAvatarCli
 async def test_streaming_session_lifecycle(sim: Simulator, streaming: StreamingClient) -> None:
     token = await streaming.create_token()
     assert token.data.token
-    request = st.NewSessionRequest.model_validate(PIPECAT_NEW_SESSION)
+    request = st.NewSessionRequest.model_validate(PIPECAT_NEW_SESSION_BODY)
     new = await streaming.new_session(request)
     session_id = new.data.session_id
     assert new.data.realtime_endpoint and session_id in str(new.data.realtime_endpoint)

@@ -27,25 +27,16 @@ from heygen_models import streaming as st
 from heygen_core.operations import ApiName, api_spec
 from heygen_core.protocol import decode_as
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
+from tests.real_world_bodies import (
+    OFFICIAL_LITE_TOKEN_BODY,
+    PIPECAT_NEW_SESSION_BODY,
+    SANDBOX_AVATAR,
+)
 
 KEY = "sim-test-key-0123456789"
-SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 PRIVATE_AVATAR = "bf00036b-558a-44b5-b2ff-1e3cec0f4ceb"  # "Clint", in every account
 OTHER_PRIVATE_AVATAR = "073b60a9-89a8-45aa-8902-c358f64d2852"
-OFFICIAL_LITE_BODY = {"mode": "LITE", "avatar_id": SANDBOX_AVATAR, "is_sandbox": True}
-# What Pipecat's HeyGen service sends to streaming.new: every optional key, null when unset.
-PIPECAT_NEW_SESSION_BODY = {
-    "quality": "high",
-    "avatar_id": "Shawn_Therapist_public",
-    "voice": {"voice_id": None, "rate": None, "emotion": None, "elevenlabs_settings": None},
-    "video_encoding": "H264",
-    "knowledge_id": None,
-    "knowledge_base": None,
-    "version": "v2",
-    "stt_settings": None,
-    "disable_idle_timeout": None,
-    "activity_idle_timeout": None,
-}
+OFFICIAL_LITE_BODY = OFFICIAL_LITE_TOKEN_BODY
 # The official JS SDK's shape: `avatar_name` instead of `avatar_id`.
 OFFICIAL_NEW = {"avatar_name": "Wayne_20240711", "quality": "medium", "version": "v2"}
 SCRIPT = shutil.which("heygen-avatar", path=str(Path(sys.executable).parent))
