@@ -1,0 +1,180 @@
+"""The media interface: a session's room, its tracks and its data channel.
+
+The avatar's voice and video, the users' audio and FULL mode's events all
+live in the session's room. `MediaRoom` is what heygen-core needs of one;
+there are two implementations:
+
+- `heygen_core.livekit_media.LiveKitRoom`, on the ``livekit`` SDK, for real
+  sessions;
+- `heygen_core.local_media.LocalRoom`, in-process, which the embedded
+  simulator serves, so sessions and their tests run offline.
+
+`open_room(url)` picks the implementation from the session's ``livekit_url``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+AVATAR_IDENTITY = "heygen"
+"""The avatar joins its room as this participant; every other one is a user."""
+
+AGENT_CONTROL_TOPIC = "agent-control"
+"""FULL mode: commands are published on this data topic."""
+
+AGENT_RESPONSE_TOPIC = "agent-response"
+"""FULL mode: events arrive on this data topic."""
+
+VideoFormat = Literal["RGB24", "RGBA"]
+"""Pixel formats the video iterators deliver."""
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Mono PCM16 audio from a track.
+
+    Attributes:
+        pcm: Signed 16-bit little-endian samples, mono.
+        sample_rate: Samples per second of `pcm`.
+        timestamp: Seconds since the track's first chunk.
+    """
+
+    pcm: bytes = field(repr=False)
+    sample_rate: int
+    timestamp: float
+
+    @property
+    def samples(self) -> NDArray[np.int16]:
+        """The samples as an int16 array (a view, no copy)."""
+        return np.frombuffer(self.pcm, dtype="<i2")
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio in the chunk."""
+        return len(self.pcm) / 2 / self.sample_rate
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    """One decoded video frame.
+
+    Attributes:
+        width: Pixels per row.
+        height: Rows.
+        format: ``RGB24`` (3 bytes a pixel) or ``RGBA`` (4).
+        data: Rows of pixels, top to bottom, no padding.
+        timestamp: Seconds since the track's first frame.
+    """
+
+    width: int
+    height: int
+    format: VideoFormat
+    data: bytes = field(repr=False)
+    timestamp: float
+
+    @property
+    def pixels(self) -> NDArray[np.uint8]:
+        """The frame as a (height, width, channels) uint8 array (a view)."""
+        channels = 3 if self.format == "RGB24" else 4
+        return np.frombuffer(self.data, np.uint8).reshape(self.height, self.width, channels)
+
+
+@dataclass(frozen=True)
+class ParticipantEvent:
+    """A user (never the avatar) joined or left the room."""
+
+    kind: Literal["joined", "left"]
+    identity: str
+
+
+@dataclass(frozen=True)
+class DataMessage:
+    """A data packet received in the room.
+
+    Attributes:
+        payload: The packet's bytes.
+        topic: Its topic, if any.
+        sender: Identity of the participant that sent it, if known.
+    """
+
+    payload: bytes = field(repr=False)
+    topic: str | None
+    sender: str | None
+
+
+class MediaError(Exception):
+    """A room could not be joined, or was used after it was left."""
+
+
+class MediaRoom(abc.ABC):
+    """A session's room, as heygen-core uses it. Leave it with `disconnect()`."""
+
+    @abc.abstractmethod
+    async def connect(self, url: str, token: str) -> None:
+        """Join the room at `url` with `token` (the agent or the client token).
+
+        Raises:
+            MediaError: The room could not be joined (the message says why).
+        """
+
+    @abc.abstractmethod
+    async def disconnect(self) -> None:
+        """Leave the room; safe to call more than once."""
+
+    @property
+    @abc.abstractmethod
+    def users(self) -> tuple[str, ...]:
+        """Identities of the users in the room now (the avatar left out)."""
+
+    @abc.abstractmethod
+    def avatar_audio(self, sample_rate: int = 24_000) -> AsyncIterator[AudioChunk]:
+        """The avatar's voice (participant ``heygen`` only), mono, at `sample_rate`."""
+
+    @abc.abstractmethod
+    def avatar_video(self, format: VideoFormat = "RGB24") -> AsyncIterator[VideoFrame]:
+        """The avatar's video frames (participant ``heygen`` only)."""
+
+    @abc.abstractmethod
+    def user_events(self) -> AsyncIterator[ParticipantEvent]:
+        """Users joining and leaving (the avatar is filtered out)."""
+
+    @abc.abstractmethod
+    def user_audio(self, identity: str, sample_rate: int = 16_000) -> AsyncIterator[AudioChunk]:
+        """One user's microphone, mono, at `sample_rate` (for speech-to-text)."""
+
+    @abc.abstractmethod
+    async def publish_audio(self, pcm: bytes, sample_rate: int) -> None:
+        """Publish mono PCM16 audio into the room as this participant, in real time."""
+
+    @abc.abstractmethod
+    async def send_data(self, payload: bytes, topic: str) -> None:
+        """Send a reliable data packet on `topic` to the room."""
+
+    @abc.abstractmethod
+    def data(self, topic: str | None = None) -> AsyncIterator[DataMessage]:
+        """Data packets received from now on (on `topic` only, when given)."""
+
+
+LOCAL_SCHEME = "local+heygen-sim"
+"""URL scheme of rooms served in-process by the embedded simulator."""
+
+
+def open_room(url: str) -> MediaRoom:
+    """Return an unconnected room for a session's ``livekit_url``.
+
+    ``local+heygen-sim://...`` URLs (the embedded simulator's) get an
+    in-process `LocalRoom`; anything else a `LiveKitRoom`.
+    """
+    if url.startswith(LOCAL_SCHEME + "://"):
+        from heygen_core.local_media import LocalRoom
+
+        return LocalRoom()
+    from heygen_core.livekit_media import LiveKitRoom
+
+    return LiveKitRoom()
