@@ -360,8 +360,10 @@ class AudioConverter:
 
     Push audio as it arrives; each `push` returns whatever converted audio is
     ready (possibly ``b""``). Call `flush` at the end of the stream for the
-    rest. Input already at 24 kHz mono int16 passes through unchanged, with
-    no resampler and no delay.
+    rest. Input already at the output rate, mono int16, passes through
+    unchanged, with no resampler and no delay. The output rate is 24 kHz
+    unless `output_rate` says otherwise (a speech-to-text engine's 16 kHz,
+    for audio received from a room).
 
     The resampler is called once per `batch_ms` of input rather than once
     per push: a TTS's 20 ms frames would otherwise spend most of the CPU in
@@ -381,9 +383,11 @@ class AudioConverter:
             band above ~11 kHz, for 10-30% more CPU).
         batch_ms: Input buffered before each resampler call. Lower means
             less latency and more CPU; 0 resamples on every push.
+        output_rate: Output rate in Hz (1000 to 384000); 24 000 by default,
+            the only rate the service plays.
 
     Raises:
-        AudioFormatError: `sample_rate` or `channels` is out of range.
+        AudioFormatError: `sample_rate`, `output_rate` or `channels` is out of range.
         ValueError: `quality` or `batch_ms` is not valid.
 
     Example:
@@ -400,8 +404,10 @@ class AudioConverter:
         *,
         quality: Quality = "HQ",
         batch_ms: int = DEFAULT_BATCH_MS,
+        output_rate: int = SAMPLE_RATE,
     ) -> None:
         self._sample_rate = _check_rate(sample_rate)
+        self._output_rate = _check_rate(output_rate, "output_rate")
         self._channels = _check_channels(channels)
         if quality not in ("HQ", "VHQ"):
             raise ValueError(f"quality must be 'HQ' or 'VHQ', got {quality!r}")
@@ -413,7 +419,7 @@ class AudioConverter:
             raise ValueError(f"batch_ms must be an integer from 0 to 10000, got {batch_ms!r}")
         self._quality: Quality = quality
         self._batch_ms = batch_ms
-        self._passthrough = self._sample_rate == SAMPLE_RATE
+        self._passthrough = self._sample_rate == self._output_rate
         # Bytes of mono int16 input per resampler call; 0 = whatever is there.
         self._batch_bytes = self._sample_rate * batch_ms // 1000 * 2
         self._min_bytes = max(self._batch_bytes, 2)
@@ -464,6 +470,11 @@ class AudioConverter:
         return self._sample_rate
 
     @property
+    def output_rate(self) -> int:
+        """Output sample rate (Hz): 24 000 unless the converter was made for another."""
+        return self._output_rate
+
+    @property
     def channels(self) -> int:
         """Input channel count."""
         return self._channels
@@ -490,11 +501,11 @@ class AudioConverter:
 
     @property
     def passthrough(self) -> bool:
-        """Whether input is at 24 kHz already, so nothing is resampled."""
+        """Whether input is at the output rate already, so nothing is resampled."""
         return self._passthrough
 
     def push(self, audio: AudioInput) -> bytes:
-        """Add input; return the 24 kHz mono PCM16 that is ready.
+        """Add input; return the converted mono PCM16 (24 kHz by default) that is ready.
 
         Raw bytes may be split anywhere, even inside a sample (as network
         reads split them); only the stream as a whole must be whole frames,
@@ -656,7 +667,7 @@ class AudioConverter:
         stream = self._stream
         if stream is None:
             stream = self._stream = soxr.ResampleStream(
-                self._sample_rate, SAMPLE_RATE, 1, dtype="int16", quality=self._quality
+                self._sample_rate, self._output_rate, 1, dtype="int16", quality=self._quality
             )
         pending = self._pending
         if block_bytes is None:

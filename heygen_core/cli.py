@@ -65,10 +65,32 @@ embedded simulator in-process: no network, no key, no cost.
 
 With --json the last stdout line is a report: session_id, audio_seconds_sent,
 chunks_sent, first_chunk_ms, speak_started_ms, speak_ended_ms, outcome,
-session_stopped. Exit codes: 0 spoken, 1 failed, 130 interrupted.
+session_stopped (and avatar_audio_seconds / frames_saved with the options
+below). Exit codes: 0 spoken, 1 failed, 130 interrupted.
+
+--save-audio and --save-frames join the session's LiveKit room and save the
+avatar's returned voice and PNG snapshots of its video.
+
+With a real key it prints a viewer link (https://meet.livekit.io/custom?...)
+to watch the session in a browser. The link carries the session's LiveKit
+client token: anyone holding it can join the room while the session lasts,
+so do not share or log it.
 
 example:
   heygen-avatar say speech.wav --json
+"""
+
+
+CHAT_EPILOG = """\
+Opens a FULL-mode LiveAvatar session, sends every line you type as
+avatar.speak_response (the avatar's LLM answers and speaks), and prints the
+transcription events as they arrive ("you: ...", "avatar: ..."). Ctrl-D ends
+the chat after the last answer; the session is stopped on every exit.
+Without --api-base or HEYGEN_LIVE_AVATAR_API_KEY it uses the embedded
+simulator. Exit codes: 0 done, 1 failed, 130 interrupted.
+
+example:
+  echo "What can you do?" | heygen-avatar chat --mode full
 """
 
 
@@ -132,6 +154,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="LiveAvatar API base URL (default: the real API when HEYGEN_LIVE_AVATAR_API_KEY "
         "is set, else the embedded simulator)",
     )
+    say.add_argument(
+        "--save-audio",
+        metavar="FILE.wav",
+        default=None,
+        help="save the avatar's returned voice as a WAV file (24 kHz mono)",
+    )
+    say.add_argument(
+        "--save-frames",
+        metavar="DIR",
+        default=None,
+        help="save PNG snapshots of the avatar's video into DIR",
+    )
+    say.add_argument(
+        "--frame-rate",
+        type=float,
+        default=2.0,
+        metavar="N",
+        help="snapshots per second for --save-frames (%(default)s)",
+    )
+    chat = commands.add_parser(
+        "chat",
+        help="type to a FULL-mode avatar and read its transcripts",
+        description="Chat with a FULL-mode avatar: each stdin line is sent as speak_response.",
+        epilog=CHAT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    chat.add_argument(
+        "--mode", choices=["full"], default="full", help="session mode (only full chats)"
+    )
+    chat.add_argument("--avatar-id", default=SANDBOX_AVATAR, metavar="ID", help="avatar to use")
+    chat.add_argument("--api-base", default=None, metavar="URL", help="LiveAvatar API base URL")
     return parser
 
 
@@ -201,8 +254,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "say":
         # Imported here: the session stack pulls in aiohttp, websockets and numpy.
-        from heygen_core.say_command import run_say
+        from pathlib import Path
 
+        from heygen_core.say_command import MediaOutputs, run_say
+
+        if args.frame_rate <= 0:
+            print("heygen-avatar say: --frame-rate must be positive", file=sys.stderr)
+            return 2
+        outputs = MediaOutputs(
+            audio_path=Path(args.save_audio) if args.save_audio else None,
+            frames_dir=Path(args.save_frames) if args.save_frames else None,
+            frame_rate=args.frame_rate,
+        )
         return run_say(
             args.audio_file,
             as_json=args.json,
@@ -210,6 +273,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_base=args.api_base,
             out=sys.stdout,
             err=sys.stderr,
+            outputs=outputs,
+        )
+    if args.command == "chat":
+        from heygen_core.chat_command import run_chat
+
+        return run_chat(
+            avatar_id=args.avatar_id, api_base=args.api_base, out=sys.stdout, err=sys.stderr
         )
     if args.command == "simulator":
         if args.api_key is not None and not args.api_key:

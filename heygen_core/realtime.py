@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
 import uuid
@@ -30,6 +29,7 @@ from heygen_core.connection_events import (
     Reconnected,
 )
 from heygen_core.errors import HeyGenError, ProtocolError
+from heygen_core.event_hub import EventHub
 from heygen_core.protocol import UnknownEvent, decode, encode
 from heygen_core.retry import RetryPolicy
 
@@ -122,8 +122,7 @@ class RealtimeConnection:
         self._gate_opened_at: float | None = None
         self._closing = False
         self._finished = asyncio.Event()
-        self._subscribers: list[asyncio.Queue[Event | None]] = []
-        self._callbacks: list[EventCallback] = []
+        self._hub: EventHub[Event] = EventHub()
         self._tasks: list[asyncio.Task[None]] = []
 
     def __repr__(self) -> str:
@@ -212,7 +211,7 @@ class RealtimeConnection:
 
     def on_event(self, callback: EventCallback) -> None:
         """Call `callback` with every event (after it is queued for iterators)."""
-        self._callbacks.append(callback)
+        self._hub.on(callback)
 
     def events(self) -> AsyncIterator[Event]:
         """Yield every event from this call on, until the connection is finished.
@@ -220,21 +219,7 @@ class RealtimeConnection:
         The subscription starts when `events()` is called, not at the first
         iteration, so nothing that arrives in between is missed.
         """
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._subscribers.append(queue)
-        if self._finished.is_set():
-            queue.put_nowait(None)
-        return self._iterate(queue)
-
-    async def _iterate(self, queue: asyncio.Queue[Event | None]) -> AsyncIterator[Event]:
-        try:
-            while True:
-                item = await queue.get()
-                if item is None:
-                    return
-                yield item
-        finally:
-            self._subscribers.remove(queue)
+        return self._hub.subscribe()
 
     async def close(self) -> None:
         """Close the socket cleanly and stop the background tasks (idempotent)."""
@@ -262,8 +247,7 @@ class RealtimeConnection:
         if not self._ready.is_set():
             self._ready_failed = True
             self._ready.set()  # release waiting senders; send_now will raise
-        for queue in self._subscribers:
-            queue.put_nowait(None)
+        self._hub.finish()
 
     def _open_gate(self) -> None:
         if not self._ready.is_set():
@@ -271,16 +255,7 @@ class RealtimeConnection:
             self._ready.set()
 
     async def _emit(self, event: Event) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-        for callback in self._callbacks:
-            try:
-                result = callback(event)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                # A user's callback must not take the session down with it.
-                logger.exception("event callback %r failed", callback)
+        await self._hub.emit(event)
 
     async def _handle_frame(self, frame: str | bytes) -> None:
         if isinstance(frame, bytes):

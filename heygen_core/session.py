@@ -14,18 +14,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
+from urllib.parse import urlencode
 
 import aiohttp
+from heygen_models import full
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
+from pydantic import BaseModel
 
 from heygen_core.audio import AudioInput
 from heygen_core.audio_pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
-from heygen_core.errors import HeyGenError
+from heygen_core.connection_events import ProtocolErrorEvent
+from heygen_core.errors import HeyGenError, ProtocolError
+from heygen_core.event_hub import EventHub
 from heygen_core.liveavatar_client import LiveAvatarClient
+from heygen_core.media import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, MediaRoom, open_room
+from heygen_core.protocol import decode, encode
 from heygen_core.realtime import Dialect, Event, EventCallback, RealtimeConnection
 from heygen_core.retry import RetryPolicy
 from heygen_core.streaming_client import StreamingClient
@@ -43,6 +52,16 @@ class SessionError(HeyGenError):
     """The session could not be set up, or was used after it ended."""
 
 
+@dataclass(frozen=True)
+class _Endpoints:
+    """Where a started session is reached: its control socket and its room."""
+
+    ws_url: str | None
+    dialect: Dialect
+    room_url: str | None
+    room_token: str | None = field(repr=False)
+
+
 class AvatarSession:
     """A running avatar session: REST lifecycle, control socket and audio pump.
 
@@ -53,7 +72,7 @@ class AvatarSession:
     def __init__(
         self,
         *,
-        setup: Callable[[AvatarSession], Awaitable[tuple[str, str, Dialect]]],
+        setup: Callable[[AvatarSession], Awaitable[_Endpoints]],
         stop: Callable[[AvatarSession], Awaitable[object]],
         clients: tuple[LiveAvatarClient | StreamingClient, ...],
         pump_config: PumpConfig | None,
@@ -62,8 +81,16 @@ class AvatarSession:
         keep_alive_interval: float | None,
         rest_keep_alive: Callable[[], Awaitable[object]] | None,
         reconnect: RetryPolicy | None,
+        mode: Literal["LITE", "FULL"] = "LITE",
+        join_room: bool = False,
     ) -> None:
         self._setup = setup
+        self.mode: Literal["LITE", "FULL"] = mode
+        """``LITE`` (your audio over the control socket) or ``FULL`` (text commands in the room)."""
+        self._join_room = join_room or mode == "FULL"
+        self._room: MediaRoom | None = None
+        self._room_reader: asyncio.Task[None] | None = None
+        self._events: EventHub[Event] = EventHub()
         self._stop = stop
         self._clients = clients
         self._pump_config = pump_config
@@ -79,7 +106,6 @@ class AvatarSession:
         self.session_token: str | None = None
         self._connection: RealtimeConnection | None = None
         self._pump: AudioPump | None = None
-        self._callbacks: list[EventCallback] = []
         self._created = False
         self._stopped = False
         self.stopped_cleanly = False
@@ -100,8 +126,9 @@ class AvatarSession:
         sandbox: bool = False,
         api_key: str | None = None,
         base_url: str | None = None,
-        mode: Literal["LITE"] = "LITE",
-        token_request: la.LiteSessionTokenRequest | None = None,
+        mode: Literal["LITE", "FULL"] = "LITE",
+        token_request: la.LiteSessionTokenRequest | la.FullSessionTokenRequest | None = None,
+        media: bool = False,
         http: aiohttp.ClientSession | None = None,
         pump: PumpConfig | None = None,
         ready_timeout: float = 10.0,
@@ -110,16 +137,24 @@ class AvatarSession:
         reconnect: RetryPolicy | None = None,
         timeout: float = 30.0,
     ) -> AvatarSession:
-        """A LiveAvatar LITE session: your audio in, the avatar's video in a LiveKit room.
+        """A LiveAvatar session: LITE (your audio in) or FULL (text in, the service's own voice).
+
+        LITE drives the avatar with audio over the control socket; FULL sends
+        typed commands (`speak_text`, `speak_response`, ...) as data packets
+        in the session's room and receives its events there.
 
         Args:
             avatar_id: The avatar; the sandbox needs `SANDBOX_AVATAR_ID`.
             sandbox: A free sandbox session (about a minute long).
             api_key: LiveAvatar key; default ``HEYGEN_LIVE_AVATAR_API_KEY``.
             base_url: The API's base URL (the simulator's, in tests).
-            mode: ``LITE`` (FULL mode arrives with the LiveKit media layer).
-            token_request: A full token request, for options beyond avatar
-                and sandbox (``video_settings``, ``livekit_config``, ...).
+            mode: ``LITE`` or ``FULL``.
+            token_request: A whole token request, for options beyond avatar
+                and sandbox (``video_settings``, ``livekit_config``,
+                ``avatar_persona``, ...); its mode wins over `mode`.
+            media: LITE: also join the session's room (as the agent), for
+                `media` (the avatar's audio and video, users). FULL always
+                joins (as the client), since its commands travel there.
             http: An aiohttp session to share (not closed by the session).
             pump: Chunking and pacing of audio.
             ready_timeout: Seconds to wait for the service to report ready.
@@ -129,27 +164,38 @@ class AvatarSession:
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
         """
-        if mode != "LITE":
-            raise SessionError("only mode='LITE' is supported by AvatarSession so far")
         client = LiveAvatarClient(api_key, base_url=base_url, session=http, timeout=timeout)
-        request = token_request or la.LiteSessionTokenRequest(
-            mode="LITE", avatar_id=avatar_id, is_sandbox=sandbox
-        )
+        request: la.LiteSessionTokenRequest | la.FullSessionTokenRequest
+        if token_request is not None:
+            request = token_request
+        elif mode == "FULL":
+            request = la.FullSessionTokenRequest(
+                mode="FULL", avatar_id=avatar_id, is_sandbox=sandbox
+            )
+        else:
+            request = la.LiteSessionTokenRequest(
+                mode="LITE", avatar_id=avatar_id, is_sandbox=sandbox
+            )
+        full = request.mode == "FULL"
 
-        async def setup(session: AvatarSession) -> tuple[str, str, Dialect]:
+        async def setup(session: AvatarSession) -> _Endpoints:
             token = await client.create_session_token(request)
             session.session_id = token.data.session_id
             session.session_token = token.data.session_token
             session._created = True
             started = await client.start_session(token.data.session_token)
-            session.start_data = started.data
-            ws_url = started.data.ws_url
-            if not isinstance(ws_url, str):
+            data = session.start_data = started.data
+            ws_url = data.ws_url if isinstance(data.ws_url, str) else None
+            if not full and ws_url is None:
                 raise SessionError(
                     "the service returned no ws_url: this session has no LITE control socket "
                     "(an ElevenLabs-agent session uses FULL-mode events instead)"
                 )
-            return token.data.session_id, ws_url, "lite"
+            agent = data.livekit_agent_token if isinstance(data.livekit_agent_token, str) else None
+            # A bot feeding the avatar joins as the agent; FULL commands are
+            # sent as the client, as the official SDK does.
+            room_token = data.livekit_client_token if full or agent is None else agent
+            return _Endpoints(ws_url, "lite", data.livekit_url, room_token)
 
         async def stop(session: AvatarSession) -> object:
             if session.session_token is not None:
@@ -166,6 +212,8 @@ class AvatarSession:
             keep_alive_interval=keep_alive_interval,
             rest_keep_alive=None,  # LITE keeps alive on the socket itself
             reconnect=reconnect,
+            mode="FULL" if full else "LITE",
+            join_room=media,
         )
 
     @classmethod
@@ -177,6 +225,7 @@ class AvatarSession:
         base_url: str | None = None,
         new_session: st.NewSessionRequest | None = None,
         dialect: Dialect = "realtime-alpha",
+        media: bool = False,
         http: aiohttp.ClientSession | None = None,
         pump: PumpConfig | None = None,
         ready_timeout: float = 10.0,
@@ -195,6 +244,7 @@ class AvatarSession:
                 v2`` with `avatar_id`.
             dialect: What to speak on the socket: ``realtime-alpha`` (audio
                 buffer events) or ``lite`` (as today's Pipecat does).
+            media: Also join the session's room (as the agent), for `media`.
             http: An aiohttp session to share (not closed by the session).
             pump: Chunking and pacing of audio.
             ready_timeout: Seconds to wait for the service to report ready.
@@ -207,16 +257,18 @@ class AvatarSession:
         client = StreamingClient(api_key, base_url=base_url, session=http, timeout=timeout)
         request = new_session or st.NewSessionRequest(version="v2", avatar_id=avatar_id)
 
-        async def setup(session: AvatarSession) -> tuple[str, str, Dialect]:
+        async def setup(session: AvatarSession) -> _Endpoints:
             new = await client.new_session(request)
-            session.session_id = new.data.session_id
+            data = new.data
+            session.session_id = data.session_id
             session._created = True
-            session.start_data = new.data
-            await client.start_session(st.SessionIdRequest(session_id=new.data.session_id))
-            endpoint = new.data.realtime_endpoint
+            session.start_data = data
+            await client.start_session(st.SessionIdRequest(session_id=data.session_id))
+            endpoint = data.realtime_endpoint
             if not isinstance(endpoint, str):
                 raise SessionError("the service returned no realtime_endpoint for this session")
-            return new.data.session_id, endpoint, dialect
+            agent = data.livekit_agent_token if isinstance(data.livekit_agent_token, str) else None
+            return _Endpoints(endpoint, dialect, data.url, agent or data.access_token)
 
         async def stop(session: AvatarSession) -> object:
             assert session.session_id is not None
@@ -237,6 +289,7 @@ class AvatarSession:
             keep_alive_interval=keep_alive_interval,
             rest_keep_alive=keep_alive,
             reconnect=reconnect,
+            join_room=media,
         )
         return session
 
@@ -259,15 +312,26 @@ class AvatarSession:
         await self.aclose()
 
     async def open(self) -> None:
-        """Create and start the session, connect the socket, wait until ready.
+        """Create and start the session, connect its socket (and room), wait until ready.
 
         Prefer ``async with``; after `open()` you must call `aclose()`.
         """
-        session_id, url, dialect = await self._setup(self)
-        logger.info("session %s started; connecting %s socket", session_id, dialect)
+        endpoints = await self._setup(self)
+        if self._join_room:
+            if not endpoints.room_url or not endpoints.room_token:
+                raise SessionError("the service returned no LiveKit URL or token for this session")
+            room = self._room = open_room(endpoints.room_url)
+            await room.connect(endpoints.room_url, endpoints.room_token)
+            if self.mode == "FULL":
+                self._room_reader = asyncio.create_task(
+                    self._read_agent_responses(room), name="heygen-full-events"
+                )
+        if endpoints.ws_url is None:
+            return
+        logger.info("session %s started; connecting %s socket", self.session_id, endpoints.dialect)
         self._connection = RealtimeConnection(
-            url,
-            dialect=dialect,
+            endpoints.ws_url,
+            dialect=endpoints.dialect,
             ready_timeout=self._ready_timeout,
             ready_fallback=self._ready_fallback,
             keep_alive_interval=self._keep_alive_interval,
@@ -275,10 +339,19 @@ class AvatarSession:
             reconnect=self._reconnect,
         )
         self._pump = AudioPump(self._connection, self._pump_config)
-        for callback in self._callbacks:
-            self._connection.on_event(callback)
+        self._connection.on_event(self._events.emit)
         await self._connection.connect()
         await self._connection.wait_ready()
+
+    async def _read_agent_responses(self, room: MediaRoom) -> None:
+        async for message in room.data(AGENT_RESPONSE_TOPIC):
+            try:
+                event: Event = decode(message.payload, "full", "server")
+            except ProtocolError as error:
+                excerpt = message.payload[:200].decode("utf-8", "replace")
+                event = ProtocolErrorEvent(error, excerpt, len(message.payload))
+            await self._events.emit(event)
+        self._events.finish()
 
     async def aclose(self) -> None:
         """Close the socket and stop the session through REST, exactly once.
@@ -305,6 +378,15 @@ class AvatarSession:
                 self._pump.close("lost")
             if self._connection is not None:
                 await self._connection.close()
+            if self._room_reader is not None:
+                self._room_reader.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._room_reader
+            if self._room is not None:
+                # Leave the room on every exit path, before the session ends.
+                with contextlib.suppress(Exception):
+                    await self._room.disconnect()
+            self._events.finish()
             try:
                 if self._created:
                     await asyncio.wait_for(self._stop(self), _STOP_TIMEOUT)
@@ -323,17 +405,91 @@ class AvatarSession:
 
     @property
     def connection(self) -> RealtimeConnection:
-        """The control socket (raises if the session is not open)."""
+        """The control socket (LITE and Streaming sessions; raises if not open)."""
         if self._connection is None or self._stopped:
-            raise SessionError("the session is not open: use `async with AvatarSession...`")
+            raise SessionError(
+                "no control socket: the session is not open (use `async with`), "
+                "or it is a FULL session (use speak_text / speak_response)"
+            )
         return self._connection
 
     @property
     def pump(self) -> AudioPump:
-        """The audio pump (raises if the session is not open)."""
+        """The audio pump (LITE and Streaming sessions; raises if not open)."""
         if self._pump is None or self._stopped:
-            raise SessionError("the session is not open: use `async with AvatarSession...`")
+            raise SessionError(
+                "no audio pump: the session is not open (use `async with`), "
+                "or it is a FULL session (use speak_text / speak_response)"
+            )
         return self._pump
+
+    @property
+    def media(self) -> MediaRoom:
+        """The session's room: the avatar's audio and video, users, publishing.
+
+        Joined for FULL sessions, and for others created with ``media=True``.
+        """
+        if self._room is None or self._stopped:
+            raise SessionError(
+                "the session has not joined its room: create it with media=True "
+                "(FULL sessions always do) and use it inside `async with`"
+            )
+        return self._room
+
+    @property
+    def viewer_url(self) -> str | None:
+        """A link to watch the session in a browser (LiveKit's meet app).
+
+        It carries the session's client token: share it like a password.
+        """
+        data = self.start_data
+        if isinstance(data, la.StartSessionData):
+            url, token = data.livekit_url, data.livekit_client_token
+        elif isinstance(data, st.NewSessionData):
+            url, token = data.url, data.access_token
+        else:
+            return None
+        query = urlencode({"liveKitUrl": url, "token": token})
+        return f"https://meet.livekit.io/custom?{query}"
+
+    async def _command(self, event: BaseModel) -> None:
+        if self.mode != "FULL":
+            raise SessionError(
+                f"{type(event).__name__} is a FULL-mode command; this is a LITE session"
+            )
+        await self.media.send_data(encode(event).encode(), AGENT_CONTROL_TOPIC)
+
+    async def speak_text(self, text: str) -> str:
+        """FULL: make the avatar say `text`; returns the command's event id."""
+        event_id = uuid.uuid4().hex
+        await self._command(
+            full.AvatarSpeakText(event_type="avatar.speak_text", text=text, event_id=event_id)
+        )
+        return event_id
+
+    async def speak_response(self, text: str) -> str:
+        """FULL: let the avatar's LLM answer `text` and speak the answer; returns the event id."""
+        event_id = uuid.uuid4().hex
+        await self._command(
+            full.AvatarSpeakResponse(
+                event_type="avatar.speak_response", text=text, event_id=event_id
+            )
+        )
+        return event_id
+
+    async def start_push_to_talk(self) -> None:
+        """FULL, push-to-talk sessions: the user starts talking."""
+        await self._command(
+            full.UserStartPushToTalk(
+                event_type="user.start_push_to_talk", event_id=uuid.uuid4().hex
+            )
+        )
+
+    async def stop_push_to_talk(self) -> None:
+        """FULL, push-to-talk sessions: the user stops talking."""
+        await self._command(
+            full.UserStopPushToTalk(event_type="user.stop_push_to_talk", event_id=uuid.uuid4().hex)
+        )
 
     async def speak(
         self,
@@ -368,25 +524,42 @@ class AvatarSession:
 
     async def interrupt(self) -> None:
         """Stop the avatar now; nothing queued for the current utterance is sent after."""
-        await self.pump.interrupt()
+        if self.mode == "FULL":
+            await self._command(
+                full.AvatarInterrupt(event_type="avatar.interrupt", event_id=uuid.uuid4().hex)
+            )
+        else:
+            await self.pump.interrupt()
 
     async def start_listening(self) -> None:
         """Put the avatar in its listening pose."""
-        await self.pump.start_listening()
+        if self.mode == "FULL":
+            await self._command(
+                full.AvatarStartListening(
+                    event_type="avatar.start_listening", event_id=uuid.uuid4().hex
+                )
+            )
+        else:
+            await self.pump.start_listening()
 
     async def stop_listening(self) -> None:
         """Take the avatar out of its listening pose."""
-        await self.pump.stop_listening()
+        if self.mode == "FULL":
+            await self._command(
+                full.AvatarStopListening(
+                    event_type="avatar.stop_listening", event_id=uuid.uuid4().hex
+                )
+            )
+        else:
+            await self.pump.stop_listening()
 
     def events(self) -> AsyncIterator[Event]:
         """Every event from now on: the service's (typed or `UnknownEvent`) and the library's."""
-        return self.connection.events()
+        return self._events.subscribe()
 
     def on_event(self, callback: EventCallback) -> None:
         """Call `callback` for every event; register before entering to see the first ones."""
-        self._callbacks.append(callback)
-        if self._connection is not None:
-            self._connection.on_event(callback)
+        self._events.on(callback)
 
 
 class SpeakResult:

@@ -1,0 +1,102 @@
+"""``heygen-avatar chat --mode full``: type to a FULL-mode avatar, read its transcripts.
+
+Each line on stdin is sent as ``avatar.speak_response`` (the avatar's LLM
+answers it and speaks the answer); transcription events are printed as they
+arrive. Like ``say``, it runs against the embedded simulator when there is
+neither ``--api-base`` nor ``HEYGEN_LIVE_AVATAR_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from heygen_models import full
+
+from heygen_core.errors import HeyGenError
+from heygen_core.realtime import Event
+from heygen_core.say_command import target
+from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
+
+# How long to wait, after the last line, for the avatar to finish answering.
+_ANSWER_TIMEOUT = 60.0
+
+
+def _transcript(event: Event) -> str | None:
+    if isinstance(event, full.UserTranscription):
+        return f"you: {event.text}"
+    if isinstance(event, full.AvatarTranscription):
+        return f"avatar: {event.text}"
+    if isinstance(event, full.SessionStopped):
+        return f"[session stopped: {getattr(event.end_reason, 'root', event.end_reason)}]"
+    return None
+
+
+async def chat(
+    lines: asyncio.Queue[str | None], *, avatar_id: str, api_base: str | None, out: TextIO
+) -> int:
+    """Send each queued line as speak_response and print transcripts; None ends the chat."""
+    async with target(api_base) as (base_url, api_key, label):
+        session = AvatarSession.live_avatar(
+            mode="FULL",
+            avatar_id=avatar_id,
+            sandbox=avatar_id == SANDBOX_AVATAR_ID,
+            api_key=api_key,
+            base_url=base_url,
+        )
+        answered = asyncio.Event()
+
+        def on_event(event: Event) -> None:
+            text = _transcript(event)
+            if text is not None:
+                print(text, file=out, flush=True)
+            if isinstance(event, full.AvatarSpeakEnded | full.SessionStopped):
+                answered.set()
+
+        session.on_event(on_event)
+        async with session:
+            print(f"[connected to {label}; type a line, Ctrl-D to end]", file=out, flush=True)
+            pending = False
+            while (line := await lines.get()) is not None:
+                if not line.strip():
+                    continue
+                answered.clear()
+                pending = True
+                await session.speak_response(line.strip())
+            if pending:
+                try:
+                    await asyncio.wait_for(answered.wait(), _ANSWER_TIMEOUT)
+                except TimeoutError:
+                    print("[no answer from the avatar in time]", file=out, flush=True)
+                    return 1
+    return 0
+
+
+async def _chat_stdin(avatar_id: str, api_base: str | None, out: TextIO) -> int:
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def read() -> None:
+        # stdin is read in a thread: it blocks, and the session must not.
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    reader = loop.run_in_executor(None, read)
+    try:
+        return await chat(lines, avatar_id=avatar_id, api_base=api_base, out=out)
+    finally:
+        reader.cancel()
+
+
+def run_chat(*, avatar_id: str, api_base: str | None, out: TextIO, err: TextIO) -> int:
+    """Run ``heygen-avatar chat --mode full``; return the exit code."""
+    try:
+        return asyncio.run(_chat_stdin(avatar_id, api_base, out))
+    except KeyboardInterrupt:
+        print("heygen-avatar chat: interrupted; the session was stopped", file=err)
+        return 130
+    except (HeyGenError, OSError) as exc:
+        print(f"heygen-avatar chat: {exc}", file=err)
+        return 1

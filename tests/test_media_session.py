@@ -1,0 +1,239 @@
+"""Sessions with their room: the avatar's media, FULL mode and the media CLI, offline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from heygen_models import full
+
+from heygen_core.errors import HeyGenError
+from heygen_core.media import AudioChunk, VideoFrame
+from heygen_core.realtime import Event
+from heygen_core.session import AvatarSession
+from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
+
+KEY = "sim-key"
+RATE = 24_000
+SCRIPT = Path(sys.executable).parent / "heygen-avatar"
+
+
+def tone(seconds: float, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    return (0.4 * np.sin(2 * math.pi * 330 * t) * 32767).astype(np.int16)
+
+
+def wav_file(path: Path, samples: np.ndarray, rate: int) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as simulator:
+        yield simulator
+
+
+async def collect_audio(stream: AsyncIterator[AudioChunk], into: list[AudioChunk]) -> None:
+    async for chunk in stream:
+        into.append(chunk)
+
+
+async def collect_video(stream: AsyncIterator[VideoFrame], into: list[float]) -> None:
+    async for frame in stream:
+        into.append(float(frame.pixels.mean()))
+
+
+async def test_lite_session_media_follows_the_spoken_audio(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
+    audio: list[AudioChunk] = []
+    levels: list[float] = []
+    async with session:
+        room = session.media
+        tasks = [
+            asyncio.create_task(collect_audio(room.avatar_audio(24_000), audio)),
+            asyncio.create_task(collect_video(room.avatar_video("RGB24"), levels)),
+        ]
+        await asyncio.sleep(0.5)  # silence first: the avatar's video is dark
+        quiet = len(levels)
+        result = await session.speak(tone(1.0), sample_rate=RATE)
+        assert await result.finished() == ("ended",)
+        await asyncio.sleep(0.3)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    returned = np.concatenate([c.samples for c in audio]) if audio else np.zeros(0, np.int16)
+    assert abs(returned.size - RATE) <= RATE * 0.1  # about the second of audio spoken
+    spectrum = np.abs(np.fft.rfft(returned))
+    assert abs(np.argmax(spectrum) * RATE / returned.size - 330) < 5
+    assert quiet > 0 and len(levels) > quiet
+    assert max(levels[quiet:]) > 2 * max(max(levels[:quiet]), 1.0)
+
+
+async def test_full_mode_speak_text_answers_with_typed_events(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(mode="FULL", sandbox=True, api_key=KEY, base_url=sim.url)
+    seen: list[Event] = []
+    session.on_event(seen.append)
+    async with session:
+        stream = session.events()
+        event_id = await session.speak_text("Hello there")
+        kinds: list[str] = []
+        while "AvatarSpeakEnded" not in kinds:
+            event = await asyncio.wait_for(anext(stream), 10)
+            kinds.append(type(event).__name__)
+        assert kinds.index("AvatarTranscription") < kinds.index("AvatarSpeakEnded")
+        assert "AvatarSpeakStarted" in kinds
+        transcription = next(e for e in seen if isinstance(e, full.AvatarTranscription))
+        assert transcription.text == "Hello there"
+        assert transcription.source_event_id == event_id
+        with pytest.raises(HeyGenError, match="FULL session"):
+            await session.speak(tone(0.1), sample_rate=RATE)
+    assert sim.open_sessions() == 0
+
+
+async def test_full_mode_speak_response_and_interrupt(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(mode="FULL", sandbox=True, api_key=KEY, base_url=sim.url)
+    async with session:
+        stream = session.events()
+        await session.speak_response("What is the weather?")
+        texts: list[tuple[str, str]] = []
+        while not any(kind == "AvatarSpeakStarted" for kind, _ in texts):
+            event = await asyncio.wait_for(anext(stream), 10)
+            texts.append((type(event).__name__, str(getattr(event, "text", ""))))
+        assert ("UserTranscription", "What is the weather?") in texts
+        await session.interrupt()
+        while True:
+            event = await asyncio.wait_for(anext(stream), 5)
+            if isinstance(event, full.AvatarSpeakEnded):
+                break
+        await session.start_listening()
+        await session.stop_listening()
+
+
+async def test_lite_sessions_refuse_full_commands(sim: Simulator) -> None:
+    async with AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url) as session:
+        with pytest.raises(HeyGenError, match="FULL-mode command"):
+            await session.speak_text("hi")
+        with pytest.raises(HeyGenError, match="media=True"):
+            _ = session.media
+
+
+async def test_the_room_is_left_on_every_exit(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
+    audio: list[AudioChunk] = []
+    with pytest.raises(RuntimeError):
+        async with session:
+            sid = session.session_id
+            assert sid is not None
+            assert len(sim.room_participants(sid)) >= 2  # the avatar and us
+            reader = asyncio.create_task(collect_audio(session.media.avatar_audio(), audio))
+            raise RuntimeError("app bug")
+    await asyncio.wait_for(reader, 5)  # the iterator ended with the room
+    assert sim.open_sessions() == 0
+
+
+def test_viewer_url_carries_the_room_and_client_token() -> None:
+    with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
+
+        async def main() -> str | None:
+            async with AvatarSession.live_avatar(
+                sandbox=True, api_key=KEY, base_url=sim.url
+            ) as session:
+                return session.viewer_url
+
+        url = asyncio.run(main())
+    assert url is not None
+    query = parse_qs(urlparse(url).query)
+    assert url.startswith("https://meet.livekit.io/custom?")
+    assert query["liveKitUrl"] and query["token"]
+
+
+def test_say_saves_the_avatars_audio_and_frames(tmp_path: Path) -> None:
+    speech = wav_file(tmp_path / "in.wav", tone(1.2, 16_000), 16_000)
+    out_wav, frames = tmp_path / "avatar.wav", tmp_path / "frames"
+    env = {k: v for k, v in os.environ.items() if k != "HEYGEN_LIVE_AVATAR_API_KEY"}
+    done = subprocess.run(
+        [
+            str(SCRIPT),
+            "say",
+            str(speech),
+            "--json",
+            "--save-audio",
+            str(out_wav),
+            "--save-frames",
+            str(frames),
+            "--frame-rate",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    with wave.open(str(out_wav)) as saved:
+        assert (saved.getframerate(), saved.getnchannels(), saved.getsampwidth()) == (RATE, 1, 2)
+        assert abs(saved.getnframes() / RATE - 1.2) < 0.2
+    pngs = sorted(frames.glob("*.png"))
+    assert len(pngs) == report["frames_saved"] >= 3
+    header = pngs[0].read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", header[16:24])
+    assert width > 0 and height > 0
+    assert "watch:" not in done.stderr  # no viewer link for the simulator
+
+
+def test_say_with_a_key_prints_a_viewer_link(tmp_path: Path) -> None:
+    speech = wav_file(tmp_path / "in.wav", tone(0.3), RATE)
+    with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
+        env = {**os.environ, "HEYGEN_LIVE_AVATAR_API_KEY": KEY}
+        done = subprocess.run(
+            [str(SCRIPT), "say", str(speech), "--api-base", sim.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "watch: https://meet.livekit.io/custom?liveKitUrl=" in done.stderr
+
+
+def test_say_help_warns_that_the_link_carries_a_token() -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "say", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "carries the session's LiveKit" in done.stdout
+
+
+def test_chat_full_mode_prints_transcripts() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HEYGEN_LIVE_AVATAR_API_KEY"}
+    done = subprocess.run(
+        [str(SCRIPT), "chat", "--mode", "full"],
+        input="Hello avatar\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "you: Hello avatar" in done.stdout
+    assert "avatar: " in done.stdout
