@@ -6,8 +6,8 @@ there are two implementations:
 
 - `heygen_core.livekit_media.LiveKitRoom`, on the ``livekit`` SDK, for real
   sessions;
-- `heygen_core.local_media.LocalRoom`, in-process, which the embedded
-  simulator serves, so sessions and their tests run offline.
+- `heygen_core.local_media.LocalRoom`, for the rooms the embedded
+  simulator serves on loopback, so sessions and their tests run offline.
 
 `open_room(url)` picks the implementation from the session's ``livekit_url``.
 """
@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
+from heygen_core.room_wire import LOCAL_SCHEME
 
 AVATAR_IDENTITY = "heygen"
 """The avatar joins its room as this participant; every other one is a user."""
@@ -161,16 +163,14 @@ class MediaRoom(abc.ABC):
         """Data packets received from now on (on `topic` only, when given)."""
 
 
-LOCAL_SCHEME = "local+heygen-sim"
-"""URL scheme of rooms served in-process by the embedded simulator."""
-
-
 def open_room(url: str) -> MediaRoom:
     """Return an unconnected room for a session's ``livekit_url``.
 
-    ``local+heygen-sim://...`` URLs (the embedded simulator's) get an
-    in-process `LocalRoom`; anything else a `LiveKitRoom`.
+    ``local+heygen-sim://...`` URLs (the embedded simulator's) get a
+    `LocalRoom`; anything else a `LiveKitRoom`.
     """
+    # Imported here: the LiveKit SDK loads a native library, which offline
+    # sessions never need.
     if url.startswith(LOCAL_SCHEME + "://"):
         from heygen_core.local_media import LocalRoom
 

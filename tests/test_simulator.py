@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import select
@@ -220,7 +221,7 @@ async def test_pipecat_new_session_body_is_accepted(sim_api: tuple[Simulator, Ap
     envelope = await api.ok("streaming", "new_session", body=PIPECAT_NEW_SESSION_BODY)
     data = envelope.data
     assert envelope.code == 100 and envelope.message == "success"
-    assert data.url == "wss://livekit.simulator.invalid"
+    assert data.url == f"local+heygen-sim://127.0.0.1:{sim.port}"
     assert data.realtime_endpoint == (
         f"ws://127.0.0.1:{sim.port}/v2-alpha/interactive-avatar/session/{data.session_id}"
     )
@@ -236,8 +237,9 @@ async def test_official_lite_token_body_gives_a_ws_url_only_to_lite(
     _, lite_token = await new_liveavatar_session(api, OFFICIAL_LITE_BODY)
     lite = (await api.ok("liveavatar", "start_session", key=None, bearer=lite_token)).data
     assert lite.ws_url == f"ws://127.0.0.1:{sim.port}/v1/sessions/{lite.session_id}/ws"
-    assert lite.livekit_url == "wss://livekit.simulator.invalid"
-    assert lite.livekit_client_token.startswith("simulated-client-token-")
+    assert lite.livekit_url == f"local+heygen-sim://127.0.0.1:{sim.port}"
+    claims = lite.livekit_client_token.split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["simulated"]
     assert lite.max_session_duration == 60  # the sandbox's minute
     full_body = {"mode": "FULL", "avatar_id": PRIVATE_AVATAR, "max_session_duration": 300}
     _, full_token = await new_liveavatar_session(api, full_body)

@@ -49,6 +49,10 @@ class SimulatorConfig:
             the spec's default is 100. Clients should treat it as opaque.
         streaming_success_code: ``code`` of Streaming success envelopes (100;
             the string ``"SUCCESS"`` was also seen).
+        avatar_frame_rate: Frames a second of the simulated avatar's video
+            (its audio is sent at the same ticks).
+        avatar_video_width: Width in pixels of the avatar's video.
+        avatar_video_height: Height in pixels of the avatar's video.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -63,6 +67,9 @@ class SimulatorConfig:
     realtime_alpha_ready_gate: bool = False
     liveavatar_success_code: int = 1000
     streaming_success_code: int | str = 100
+    avatar_frame_rate: float = 25.0
+    avatar_video_width: int = 160
+    avatar_video_height: int = 90
 
     def __post_init__(self) -> None:
         if self.api_key is not None and not self.api_key:
@@ -82,3 +89,7 @@ class SimulatorConfig:
                     raise ValueError(f"{item.name} must be >= 0, got {value}")
             elif value <= 0:
                 raise ValueError(f"{item.name} must be > 0, got {value}")
+        for name in ("avatar_video_width", "avatar_video_height"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value > 4096:
+                raise ValueError(f"{name} must be a whole number of pixels up to 4096")

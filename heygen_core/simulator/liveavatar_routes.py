@@ -11,12 +11,12 @@ import math
 
 from heygen_models import liveavatar as la
 
+from heygen_core.room_wire import LOCAL_SCHEME
 from heygen_core.simulator.catalogue import SANDBOX_AVATAR_ID
 from heygen_core.simulator.endpoint import Call, Handler
 from heygen_core.simulator.limits import ConcurrencyLimitReached, check_concurrency
 from heygen_core.simulator.paging import page_url, paginate
 from heygen_core.simulator.replies import FieldProblem, LiveAvatarDialect, Refusal, Reply
-from heygen_core.simulator.room import LIVEKIT_URL, placeholder_token
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import (
     AVATAR_DELETED,
@@ -119,6 +119,20 @@ class LiveAvatarRoutes:
                 self._dialect.wrong_state(f"Session is not in correct state: it is {what}")
             ) from None
         ws_url = f"{self._rt.ws_base}/v1/sessions/{session.id}/ws" if session.has_ws_url else None
+        rooms = self._rt.rooms
+        request = session.request
+        own = request.livekit_config if isinstance(request, la.LiteSessionTokenRequest) else None
+        if isinstance(own, la.LiveKitConfig):
+            # Bring-your-own room: the avatar joins the user's room, and the
+            # session hands back the user's own URL and token. Only a room of
+            # this simulator can be joined offline; any other stays empty.
+            url, client_token = own.livekit_url, own.livekit_client_token
+            room = own.livekit_room
+            if url.startswith(LOCAL_SCHEME + "://"):
+                rooms.open_session_room(session, room)
+        else:
+            room = rooms.open_session_room(session, full=request.mode == "FULL")
+            url, client_token = self._rt.room_url, rooms.mint(room, f"user-{session.id[:8]}")
         return self._ok(
             call,
             la.StartSessionEnvelope(
@@ -126,9 +140,9 @@ class LiveAvatarRoutes:
                 message="success",
                 data=la.StartSessionData(
                     session_id=session.id,
-                    livekit_url=LIVEKIT_URL,
-                    livekit_client_token=placeholder_token("client"),
-                    livekit_agent_token=placeholder_token("agent"),
+                    livekit_url=url,
+                    livekit_client_token=client_token,
+                    livekit_agent_token=rooms.mint(room, f"agent-{session.id[:8]}", "agent"),
                     max_session_duration=session.max_session_duration,
                     ws_url=ws_url,
                 ),

@@ -43,6 +43,7 @@ from pydantic import BaseModel
 from heygen_core.errors import ProtocolError
 from heygen_core.protocol import UnknownEvent, decode, encode, event_union
 from heygen_core.simulator.config import SimulatorConfig
+from heygen_core.simulator.rooms import RoomHub
 from heygen_core.simulator.state import EndReason, Session, SimulatorState
 
 logger = logging.getLogger("heygen_core.simulator")
@@ -423,6 +424,7 @@ class _Connection:
             return
         pcm = _pcm(event.audio, event_id, whole_samples=True)
         self._record(pcm)
+        self._to_avatar(pcm)
         seconds = len(pcm) / BYTES_PER_SECOND
         item = self.utterances.get(event_id)
         if item is not None:
@@ -494,6 +496,7 @@ class _Connection:
             self.alpha_buffer.append(pcm)
         seconds = sum(map(len, self.alpha_buffer)) / BYTES_PER_SECOND
         ids = frozenset(self.alpha_buffer_ids | {event.event_id})
+        self._to_avatar(b"".join(self.alpha_buffer))
         self.alpha_buffer.clear()
         self.alpha_buffer_ids.clear()
         if seconds == 0:
@@ -516,6 +519,8 @@ class _Connection:
 
     def _interrupt(self, dialect: WsDialect) -> None:
         stopped = self.playback.stop()
+        if self.hub.rooms is not None:
+            self.hub.rooms.hush_avatar(self.session_id)
         self.listening = False
         for item in stopped:
             # Late chunks of these are dropped (and counted): the service
@@ -551,6 +556,11 @@ class _Connection:
         elif self.alpha_status == "listening":
             self._set_alpha_status("idle")
 
+    def _to_avatar(self, pcm: bytes) -> None:
+        # What the avatar plays is what its tracks in the room carry.
+        if pcm and self.hub.rooms is not None:
+            self.hub.rooms.feed_avatar(self.session_id, pcm)
+
     def _record(self, pcm: bytes) -> None:
         if pcm:
             self.record.audio.append(pcm)
@@ -573,10 +583,16 @@ class RealtimeHub:
             arrived after the interrupt (dropped; a correct client sends none).
     """
 
-    def __init__(self, config: SimulatorConfig, state: SimulatorState) -> None:
-        """Create the hub; `attach` it to the serving loop once running."""
+    def __init__(
+        self, config: SimulatorConfig, state: SimulatorState, rooms: RoomHub | None = None
+    ) -> None:
+        """Create the hub; `attach` it to the serving loop once running.
+
+        With `rooms`, the audio each session plays reaches its avatar's tracks.
+        """
         self.config = config
         self.state = state
+        self.rooms = rooms
         self.events_by_type: Counter[str] = Counter()
         self.server_events_by_type: Counter[str] = Counter()
         self.dropped_before_ready = 0

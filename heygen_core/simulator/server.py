@@ -26,6 +26,7 @@ from heygen_core.simulator.limits import RateLimiter, Reaper
 from heygen_core.simulator.liveavatar_routes import LiveAvatarRoutes
 from heygen_core.simulator.realtime_ws import EventRecord, RealtimeHub
 from heygen_core.simulator.replies import Dialect, LiveAvatarDialect, Reply, StreamingDialect
+from heygen_core.simulator.rooms import RoomHub
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import SimulatorState
 from heygen_core.simulator.streaming_routes import StreamingRoutes
@@ -95,6 +96,7 @@ def build_app(runtime: Runtime, realtime: RealtimeHub | None = None) -> web.Appl
     add_routes(app, endpoints)
     if realtime is not None:
         realtime.add_routes(app)
+    runtime.rooms.add_routes(app)
     return app
 
 
@@ -138,7 +140,9 @@ class Simulator:
         self._port = port
         self.state = SimulatorState(self.config)
         operations = [(api, op_id) for api in _APIS for op_id in api_spec(api).operations]
+        self._rooms = RoomHub(self.config, self.state)
         self._runtime = Runtime(
+            rooms=self._rooms,
             config=self.config,
             state=self.state,
             faults=FaultQueue(operations),
@@ -146,7 +150,7 @@ class Simulator:
         )
         self.requests_by_operation = self._runtime.requests_by_operation
         self.requests_by_api_operation = self._runtime.requests_by_api_operation
-        self._realtime = RealtimeHub(self.config, self.state)
+        self._realtime = RealtimeHub(self.config, self.state, self._rooms)
         self.events_by_type = self._realtime.events_by_type
         self.server_events_by_type = self._realtime.server_events_by_type
         self._runner: web.AppRunner | None = None
@@ -263,6 +267,38 @@ class Simulator:
         """
         return self._realtime.server_events(session_id)
 
+    # -- rooms ------------------------------------------------------------------------------
+
+    @property
+    def room_url(self) -> str:
+        """The URL of this simulator's rooms (what its sessions give as ``livekit_url``).
+
+        Use it with `room_token` for a ``livekit_config`` (your own room).
+        """
+        return self._runtime.room_url
+
+    def room_token(self, room: str, identity: str) -> str:
+        """Mint a token to join `room` as `identity` (as ``livekit-api`` does for LiveKit)."""
+        return self._rooms.mint(room, identity)
+
+    def session_room(self, session_id: str) -> str | None:
+        """The room a session's avatar is in (None once the session ended)."""
+        return self._rooms.session_room(session_id)
+
+    def room_participants(self, session_or_room: str) -> list[str]:
+        """Identities in a session's room (or a room by name): the avatar ``heygen`` first."""
+        return self._rooms.participants(self.session_room(session_or_room) or session_or_room)
+
+    @property
+    def full_commands_by_type(self) -> Counter[str]:
+        """FULL-mode commands received on ``agent-control``, per ``event_type``."""
+        return self._rooms.full_commands_by_type
+
+    @property
+    def invalid_full_commands(self) -> int:
+        """``agent-control`` packets that were not valid FULL commands (ignored)."""
+        return self._rooms.invalid_full_commands
+
     def inject(self, operation_id: str, *faults: Fault) -> None:
         """Make the next calls of `operation_id` fail, one fault per call, in order.
 
@@ -310,6 +346,7 @@ class Simulator:
             raise
         self._runner = runner
         self._realtime.attach(asyncio.get_running_loop())
+        self._rooms.attach(asyncio.get_running_loop())
         self._bound_port = int(runner.addresses[0][1])
         self._runtime.host_port = self._host_port()
         self._reaper_task = asyncio.create_task(self._reaper.run(), name="heygen-simulator-reaper")
@@ -326,7 +363,9 @@ class Simulator:
         if runner is not None:
             # Sockets first: an open WebSocket would hold cleanup until its timeout.
             await self._realtime.close_all()
+            await self._rooms.close_all()
             self._realtime.attach(None)
+            self._rooms.attach(None)
             await runner.cleanup()
         self._bound_port = None
 
@@ -378,6 +417,19 @@ class SimulatorThread:
     def config(self) -> SimulatorConfig:
         """The simulator's limits."""
         return self.simulator.config
+
+    @property
+    def room_url(self) -> str:
+        """The URL of the simulator's rooms (see `Simulator.room_url`)."""
+        return self.simulator.room_url
+
+    def room_token(self, room: str, identity: str) -> str:
+        """Mint a token to join `room` as `identity` (see `Simulator.room_token`)."""
+        return self.simulator.room_token(room, identity)
+
+    def room_participants(self, session_or_room: str) -> list[str]:
+        """Identities in a session's room (see `Simulator.room_participants`)."""
+        return self.simulator.room_participants(session_or_room)
 
     @property
     def state(self) -> SimulatorState:

@@ -28,7 +28,6 @@ from heygen_core.simulator.replies import (
     Reply,
     StreamingDialect,
 )
-from heygen_core.simulator.room import LIVEKIT_URL, placeholder_jwt
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import USER_CLOSED, SessionStateError, StreamingSession
 
@@ -107,10 +106,10 @@ class StreamingRoutes:
         )
         data = st.NewSessionData(
             session_id=session.id,
-            access_token=placeholder_jwt("user", session.id),
-            url=LIVEKIT_URL,
+            access_token=self._rt.rooms.mint(session.id, f"user-{session.id[:8]}"),
+            url=self._rt.room_url,
             realtime_endpoint=f"{self._rt.ws_base}/v2-alpha/interactive-avatar/session/{session.id}",
-            livekit_agent_token=placeholder_jwt("agent", session.id),
+            livekit_agent_token=self._rt.rooms.mint(session.id, f"agent-{session.id[:8]}", "agent"),
             is_paid=False,
             session_duration_limit=session.duration_limit,
             sdp=None,
@@ -126,6 +125,7 @@ class StreamingRoutes:
             self._state.start_streaming(session)
         except SessionStateError:
             raise Refusal(self._dialect.wrong_state("")) from None
+        self._rt.rooms.open_session_room(session)
         return self._ok(
             call, st.StartSessionEnvelope(**self._envelope(), data=st.StartSessionData())
         )
