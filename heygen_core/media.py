@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from heygen_core.errors import HeyGenError
 from heygen_core.room_wire import LOCAL_SCHEME
 
 AVATAR_IDENTITY = "heygen"
@@ -110,7 +111,7 @@ class DataMessage:
     sender: str | None
 
 
-class MediaError(Exception):
+class MediaError(HeyGenError):
     """A room could not be joined, or was used after it was left."""
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import math
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -17,11 +18,15 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 from heygen_models import full
+from heygen_models import liveavatar as la
 
+from heygen_core.connection_events import ProtocolErrorEvent
 from heygen_core.errors import HeyGenError
-from heygen_core.media import AudioChunk, VideoFrame
+from heygen_core.local_media import LocalRoom
+from heygen_core.media import AudioChunk, MediaError, VideoFrame
+from heygen_core.protocol import UnknownEvent
 from heygen_core.realtime import Event
-from heygen_core.session import AvatarSession
+from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
 
 KEY = "sim-key"
@@ -237,3 +242,217 @@ def test_chat_full_mode_prints_transcripts() -> None:
     assert done.returncode == 0, done.stderr
     assert "you: Hello avatar" in done.stdout
     assert "avatar: " in done.stdout
+
+
+async def test_users_join_publish_and_leave_while_the_avatar_is_filtered_out(
+    sim: Simulator,
+) -> None:
+    session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
+    async with session:
+        bot = session.media
+        assert bot.users == ()  # the avatar is in the room, but is no user
+        events = bot.user_events()
+        sid = session.session_id
+        assert sid is not None
+        user = LocalRoom()
+        await user.connect(sim.room_url, sim.room_token(sid, "alice"))
+        joined = await asyncio.wait_for(anext(events), 5)
+        assert (joined.kind, joined.identity) == ("joined", "alice")
+        assert bot.users == ("alice",)
+        heard = bot.user_audio("alice", 16_000)
+        await user.publish_audio(tone(0.5, 48_000).tobytes(), 48_000)
+        chunks: list[AudioChunk] = []
+        while sum(c.duration for c in chunks) < 0.45:
+            chunks.append(await asyncio.wait_for(anext(heard), 5))
+        assert {c.sample_rate for c in chunks} == {16_000}
+        samples = np.concatenate([c.samples for c in chunks])
+        peak = np.argmax(np.abs(np.fft.rfft(samples))) * 16_000 / samples.size
+        assert abs(peak - 330) < 5  # resampled from 48 kHz, still the same tone
+        await user.disconnect()
+        left = await asyncio.wait_for(anext(events), 5)
+        assert (left.kind, left.identity) == ("left", "alice")
+        assert bot.users == ()
+
+
+async def test_data_packets_reach_the_others_by_topic(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
+    async with session:
+        sid = session.session_id
+        assert sid is not None
+        user = LocalRoom()
+        await user.connect(sim.room_url, sim.room_token(sid, "bob"))
+        chat = session.media.data("chat")
+        await user.send_data(b"other topic", "noise")
+        await user.send_data(b"hello", "chat")
+        message = await asyncio.wait_for(anext(chat), 5)
+        assert (message.payload, message.topic, message.sender) == (b"hello", "chat", "bob")
+        await user.disconnect()
+
+
+async def test_bring_your_own_room_with_livekit_config(sim: Simulator) -> None:
+    # The avatar joins the user's own room (livekit_config); the app is there already.
+    viewer = LocalRoom()
+    await viewer.connect(sim.room_url, sim.room_token("support-room", "customer"))
+    assert not viewer.avatar_present
+    request = la.LiteSessionTokenRequest(
+        mode="LITE",
+        avatar_id=SANDBOX_AVATAR_ID,
+        is_sandbox=True,
+        livekit_config=la.LiveKitConfig(
+            livekit_url=sim.room_url,
+            livekit_room="support-room",
+            livekit_client_token=sim.room_token("support-room", "customer-2"),
+        ),
+    )
+    heard = viewer.avatar_audio(24_000)
+    session = AvatarSession.live_avatar(api_key=KEY, base_url=sim.url, token_request=request)
+    async with session:
+        assert session.session_id is not None
+        assert sim.session_room(session.session_id) == "support-room"
+        assert viewer.avatar_present
+        result = await session.speak(tone(0.5), sample_rate=RATE)
+        assert await result.finished() == ("ended",)
+        received = 0
+        while received < RATE * 0.45:
+            received += (await asyncio.wait_for(anext(heard), 5)).samples.size
+    await viewer.disconnect()
+    assert sim.open_sessions() == 0
+
+
+async def test_streaming_api_session_media_follows_the_audio(sim: Simulator) -> None:
+    session = AvatarSession.interactive_avatar(
+        avatar_id="Wayne_20240711", api_key=KEY, base_url=sim.url, media=True
+    )
+    async with session:
+        heard = session.media.avatar_audio(16_000)
+        result = await session.speak(tone(0.6), sample_rate=RATE)
+        assert await result.finished() == ("ended",)
+        total = 0
+        while total < 16_000 * 0.55:
+            chunk = await asyncio.wait_for(anext(heard), 5)
+            assert chunk.sample_rate == 16_000
+            total += chunk.samples.size
+    assert sim.open_sessions() == 0
+
+
+async def test_full_session_stopped_by_the_service_reports_its_reason() -> None:
+    config = SimulatorConfig(connect_delay_seconds=0.1, sandbox_session_seconds=0.8)
+    async with Simulator(config) as simulator:
+        session = AvatarSession.live_avatar(
+            mode="FULL", sandbox=True, api_key=KEY, base_url=simulator.url
+        )
+        async with session:
+            seen = [event async for event in session.events()]  # ends with the room
+        stopped = [e for e in seen if isinstance(e, full.SessionStopped)]
+        assert len(stopped) == 1
+        assert stopped[0].end_reason == full.SessionEndReason("MAX_DURATION_REACHED")
+
+
+async def test_push_to_talk_only_in_push_to_talk_sessions(sim: Simulator) -> None:
+    async def ptt_events(interactivity: str) -> list[str]:
+        request = la.FullSessionTokenRequest(
+            mode="FULL",
+            avatar_id=SANDBOX_AVATAR_ID,
+            is_sandbox=True,
+            interactivity_type=interactivity,  # type: ignore[arg-type]
+        )
+        session = AvatarSession.live_avatar(api_key=KEY, base_url=sim.url, token_request=request)
+        async with session:
+            stream = session.events()
+            await session.start_push_to_talk()
+            await session.stop_push_to_talk()
+            return [type(await asyncio.wait_for(anext(stream), 5)).__name__ for _ in range(2)]
+
+    assert await ptt_events("PUSH_TO_TALK") == ["UserPushToTalkStarted", "UserPushToTalkStopped"]
+    assert await ptt_events("CONVERSATIONAL") == [
+        "UserPushToTalkStartFailed",
+        "UserPushToTalkStopFailed",
+    ]
+    assert sim.full_commands_by_type["user.start_push_to_talk"] == 2
+
+
+async def test_unknown_and_malformed_full_events_are_surfaced(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(mode="FULL", sandbox=True, api_key=KEY, base_url=sim.url)
+    async with session:
+        sid = session.session_id
+        assert sid is not None
+        stream = session.events()
+        # Another participant publishing on the response topic stands in for a
+        # service that evolved: a new event type, then a broken packet.
+        other = LocalRoom()
+        await other.connect(sim.room_url, sim.room_token(sid, "mallory"))
+        await other.send_data(b'{"event_type": "avatar.new_thing", "x": 1}', "agent-response")
+        await other.send_data(b"{not json", "agent-response")
+        await other.send_data(b'{"event_type": "avatar.dance"}', "agent-control")
+        first = await asyncio.wait_for(anext(stream), 5)
+        second = await asyncio.wait_for(anext(stream), 5)
+        assert isinstance(first, UnknownEvent) and first.tag == "avatar.new_thing"
+        assert isinstance(second, ProtocolErrorEvent)
+        await session.speak_text("still alive")
+        kinds = {type(await asyncio.wait_for(anext(stream), 5)).__name__ for _ in range(2)}
+        assert "AvatarSpeakStarted" in kinds
+        assert sim.invalid_full_commands == 1
+        await other.disconnect()
+
+
+async def test_joining_fails_clearly_and_never_shows_the_token(sim: Simulator) -> None:
+    canary = "canary-token-3f9a1c"
+    with pytest.raises(MediaError, match="refused") as refused:
+        await LocalRoom().connect(sim.room_url, canary)
+    assert canary not in str(refused.value)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    with pytest.raises(MediaError, match="is the simulator running") as unreachable:
+        await LocalRoom().connect(f"local+heygen-sim://127.0.0.1:{closed_port}", canary)
+    assert canary not in str(unreachable.value)
+    with pytest.raises(MediaError, match="not a simulator room URL"):
+        await LocalRoom().connect("https://example.invalid", canary)
+
+
+async def test_a_failed_room_join_still_stops_the_session(sim: Simulator) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    # The user's own room, on a server that is not there.
+    request = la.LiteSessionTokenRequest(
+        mode="LITE",
+        avatar_id=SANDBOX_AVATAR_ID,
+        is_sandbox=True,
+        livekit_config=la.LiveKitConfig(
+            livekit_url=f"local+heygen-sim://127.0.0.1:{closed_port}",
+            livekit_room="r",
+            livekit_client_token="t",
+        ),
+    )
+    session = AvatarSession.live_avatar(
+        api_key=KEY, base_url=sim.url, token_request=request, media=True
+    )
+    with pytest.raises(MediaError):
+        async with session:
+            pass
+    assert session.stopped_cleanly and sim.open_sessions() == 0
+
+
+async def test_cancelling_a_media_session_leaves_the_room_and_stops_it(sim: Simulator) -> None:
+    entered = asyncio.Event()
+    sid: list[str] = []
+
+    async def app() -> None:
+        session = AvatarSession.live_avatar(
+            mode="FULL", sandbox=True, api_key=KEY, base_url=sim.url
+        )
+        async with session:
+            assert session.session_id is not None
+            sid.append(session.session_id)
+            entered.set()
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(app())
+    await asyncio.wait_for(entered.wait(), 10)
+    assert len(sim.room_participants(sid[0])) == 2
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sim.open_sessions() == 0
+    assert sim.room_participants(sid[0]) == []

@@ -231,13 +231,14 @@ class RoomHub:
                 loop.call_soon_threadsafe(self._close_session_room, session.id, reason)
 
     def _close_session_room(self, session_id: str, reason: EndReason) -> None:
-        name = self._session_rooms.pop(session_id, None)
-        room = self._rooms.pop(name, None) if name is not None else None
-        if room is None or name is None:
+        room = self._room_of(session_id)
+        if room is None:
             return
-        self._ended_rooms.add(name)
-        if room.agent is not None:
+        if room.agent is not None:  # said in the room, before it closes
             room.agent.session_stopped(reason)
+        del self._session_rooms[session_id]
+        del self._rooms[room.name]
+        self._ended_rooms.add(room.name)
         if room.ticker is not None:
             room.ticker.cancel()
         for member in room.members.values():
