@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from heygen_core.audio import AudioInput, to_pcm16_mono_24k
 from heygen_core.errors import HeyGenError
 from heygen_core.room_wire import LOCAL_SCHEME
 
@@ -154,6 +155,19 @@ class MediaRoom(abc.ABC):
     @abc.abstractmethod
     async def publish_audio(self, pcm: bytes, sample_rate: int) -> None:
         """Publish mono PCM16 audio into the room as this participant, in real time."""
+
+    async def publish(
+        self, audio: AudioInput, sample_rate: int | None = None, channels: int | None = None
+    ) -> None:
+        """Publish any audio `speak` accepts (bytes, int16/float32 arrays, WAV files).
+
+        It is converted to 24 kHz mono PCM16 first, so bad input fails here,
+        before anything reaches the room.
+
+        Raises:
+            AudioFormatError: The audio is not supported (the message says what is).
+        """
+        await self.publish_audio(to_pcm16_mono_24k(audio, sample_rate, channels), 24_000)
 
     @abc.abstractmethod
     async def send_data(self, payload: bytes, topic: str) -> None:

@@ -21,7 +21,7 @@ from heygen_models import full
 from heygen_models import liveavatar as la
 
 from heygen_core.connection_events import ProtocolErrorEvent
-from heygen_core.errors import HeyGenError
+from heygen_core.errors import AudioFormatError, HeyGenError
 from heygen_core.local_media import LocalRoom
 from heygen_core.media import AudioChunk, MediaError, VideoFrame
 from heygen_core.protocol import UnknownEvent
@@ -260,7 +260,7 @@ async def test_users_join_publish_and_leave_while_the_avatar_is_filtered_out(
         assert (joined.kind, joined.identity) == ("joined", "alice")
         assert bot.users == ("alice",)
         heard = bot.user_audio("alice", 16_000)
-        await user.publish_audio(tone(0.5, 48_000).tobytes(), 48_000)
+        await user.publish(tone(0.5, 48_000).astype(np.float32) / 32768, sample_rate=48_000)
         chunks: list[AudioChunk] = []
         while sum(c.duration for c in chunks) < 0.45:
             chunks.append(await asyncio.wait_for(anext(heard), 5))
@@ -268,6 +268,10 @@ async def test_users_join_publish_and_leave_while_the_avatar_is_filtered_out(
         samples = np.concatenate([c.samples for c in chunks])
         peak = np.argmax(np.abs(np.fft.rfft(samples))) * 16_000 / samples.size
         assert abs(peak - 330) < 5  # resampled from 48 kHz, still the same tone
+        with pytest.raises(AudioFormatError, match="whole 16-bit samples"):
+            await user.publish_audio(b"\x00\x01\x02", 16_000)
+        with pytest.raises(AudioFormatError):
+            await user.publish(np.array([np.nan, 0.0], np.float32), sample_rate=16_000)
         await user.disconnect()
         left = await asyncio.wait_for(anext(events), 5)
         assert (left.kind, left.identity) == ("left", "alice")
