@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from heygen_models import full
 from heygen_models import liveavatar as la
+from heygen_models import streaming as st
 
 from heygen_core.connection_events import ProtocolErrorEvent
 from heygen_core.errors import AudioFormatError, HeyGenError
@@ -27,6 +28,7 @@ from heygen_core.media import AudioChunk, MediaError, VideoFrame
 from heygen_core.protocol import UnknownEvent
 from heygen_core.realtime import Event
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
+from heygen_core.streaming_client import StreamingClient
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
 
 KEY = "sim-key"
@@ -460,3 +462,23 @@ async def test_cancelling_a_media_session_leaves_the_room_and_stops_it(sim: Simu
         await task
     assert sim.open_sessions() == 0
     assert sim.room_participants(sid[0]) == []
+
+
+async def test_streaming_tasks_are_spoken_in_the_room(sim: Simulator) -> None:
+    session = AvatarSession.interactive_avatar(
+        avatar_id="Wayne_20240711", api_key=KEY, base_url=sim.url, media=True
+    )
+    async with session:
+        assert session.session_id is not None
+        heard = session.media.avatar_audio(24_000)
+        client = StreamingClient(KEY, base_url=sim.url)
+        async with client:
+            task = await client.send_task(
+                st.TaskRequest(
+                    session_id=session.session_id, text="Hello there, welcome.", task_type="repeat"
+                )
+            )
+        spoken = task.data.duration_ms / 1000
+        total = 0
+        while total < RATE * spoken * 0.9:
+            total += (await asyncio.wait_for(anext(heard), 5)).samples.size

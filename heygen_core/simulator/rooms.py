@@ -186,6 +186,11 @@ class RoomHub:
         """The room a session's avatar is in, while the session lasts."""
         return self._session_rooms.get(session_id)
 
+    def has_listeners(self, session_id: str) -> bool:
+        """Whether anyone is in the session's room to hear its avatar."""
+        room = self._room_of(session_id)
+        return room is not None and bool(room.members)
+
     def feed_avatar(self, session_id: str, pcm: bytes) -> None:
         """Give the avatar audio to speak (it plays in real time, in order)."""
         room = self._room_of(session_id)

@@ -13,10 +13,12 @@ import base64
 import binascii
 import json
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from heygen_models import streaming as st
 
+from heygen_core.simulator.avatar_media import tone_speech
 from heygen_core.simulator.endpoint import Call, Handler
 from heygen_core.simulator.limits import ConcurrencyLimitReached, check_concurrency
 from heygen_core.simulator.paging import paginate
@@ -131,18 +133,21 @@ class StreamingRoutes:
         )
 
     def send_task(self, call: Call) -> Reply:
-        """Accept a task; report how long speaking its text takes."""
+        """Accept a task; the avatar speaks it in its room; report how long that takes."""
         request = call.body_as(st.TaskRequest)
-        self._connected(call)
-        data = st.TaskData(
-            duration_ms=round(len(request.text) / _CHARS_PER_SECOND * 1000, 1),
-            task_id=str(uuid.uuid4()),
+        session = self._connected(call)
+        seconds = len(request.text) / _CHARS_PER_SECOND
+        self._rt.rooms.feed_avatar(
+            session.id, tone_speech(seconds, zlib.crc32(request.text.encode()))
         )
+        data = st.TaskData(duration_ms=round(seconds * 1000, 1), task_id=str(uuid.uuid4()))
         return self._ok(call, st.TaskEnvelope(**self._envelope(), data=data))
 
     def interrupt_task(self, call: Call) -> Reply:
-        """Interrupt the avatar (a connected session only)."""
-        return self._empty_on_connected(call)
+        """Interrupt the avatar (a connected session only): it stops speaking at once."""
+        reply = self._empty_on_connected(call)
+        self._rt.rooms.hush_avatar(self._session(call).id)
+        return reply
 
     def start_listening(self, call: Call) -> Reply:
         """Put the avatar in its listening state (a connected session only)."""
