@@ -28,8 +28,8 @@ from heygen_core.media import AudioChunk, MediaError, VideoFrame
 from heygen_core.protocol import UnknownEvent
 from heygen_core.realtime import Event
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
-from heygen_core.streaming_client import StreamingClient
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
+from heygen_core.streaming_client import StreamingClient
 
 KEY = "sim-key"
 RATE = 24_000
