@@ -240,7 +240,13 @@ class LocalRoom(MediaRoom):
                     except RoomWireError as exc:
                         logger.debug("room: %s", exc)
                     continue
-                await self._on_control(json.loads(message))
+                try:
+                    control = json.loads(message)
+                except ValueError:
+                    logger.debug("room: a control message that is not JSON")
+                    continue
+                if isinstance(control, dict):
+                    await self._on_control(control)
         except websockets.ConnectionClosed:
             pass
         finally:
