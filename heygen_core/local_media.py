@@ -33,6 +33,8 @@ from heygen_core.media import (
     ParticipantEvent,
     VideoFormat,
     VideoFrame,
+    check_pcm16,
+    on_topic,
 )
 from heygen_core.room_wire import MediaPacket, RoomWireError, pack_audio, room_socket_url, unpack
 
@@ -167,10 +169,7 @@ class LocalRoom(MediaRoom):
             AudioFormatError: Odd byte count or a bad sample rate.
             MediaError: The room is not joined.
         """
-        if sample_rate <= 0:
-            raise AudioFormatError(f"sample_rate must be positive, got {sample_rate}")
-        if len(pcm) % 2:
-            raise AudioFormatError(f"{len(pcm)} bytes is not whole 16-bit samples (mono PCM16)")
+        check_pcm16(pcm, sample_rate)
         ws = self._joined()
         loop = asyncio.get_running_loop()
         step = max(2, int(sample_rate * _PUBLISH_FRAME_SECONDS) * 2)
@@ -188,7 +187,7 @@ class LocalRoom(MediaRoom):
 
     def data(self, topic: str | None = None) -> AsyncIterator[DataMessage]:
         """Data packets received from now on (on `topic` only, when given)."""
-        return self._filter_data(self._data.subscribe(), topic)
+        return on_topic(self._data.subscribe(), topic)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -311,10 +310,3 @@ class LocalRoom(MediaRoom):
                 alpha = np.full((rgb.shape[0], 1), 255, np.uint8)
                 data = np.hstack([rgb, alpha]).tobytes()
             yield VideoFrame(packet.width, packet.height, format, data, packet.timestamp)
-
-    async def _filter_data(
-        self, messages: AsyncIterator[DataMessage], topic: str | None
-    ) -> AsyncIterator[DataMessage]:
-        async for message in messages:
-            if topic is None or message.topic == topic:
-                yield message

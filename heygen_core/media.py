@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from heygen_core.audio import AudioInput, to_pcm16_mono_24k
-from heygen_core.errors import HeyGenError
+from heygen_core.errors import AudioFormatError, HeyGenError
 from heygen_core.room_wire import LOCAL_SCHEME
 
 AVATAR_IDENTITY = "heygen"
@@ -114,6 +114,27 @@ class DataMessage:
 
 class MediaError(HeyGenError):
     """A room could not be joined, or was used after it was left."""
+
+
+def check_pcm16(pcm: bytes, sample_rate: int) -> None:
+    """Refuse audio a room cannot carry: an odd byte count or a bad rate.
+
+    Raises:
+        AudioFormatError: What is wrong, and what is expected.
+    """
+    if sample_rate <= 0:
+        raise AudioFormatError(f"sample_rate must be positive, got {sample_rate}")
+    if len(pcm) % 2:
+        raise AudioFormatError(f"{len(pcm)} bytes is not whole 16-bit samples (mono PCM16)")
+
+
+async def on_topic(
+    messages: AsyncIterator[DataMessage], topic: str | None
+) -> AsyncIterator[DataMessage]:
+    """Yield the messages on `topic` (all of them when `topic` is None)."""
+    async for message in messages:
+        if topic is None or message.topic == topic:
+            yield message
 
 
 class MediaRoom(abc.ABC):

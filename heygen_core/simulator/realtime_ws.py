@@ -45,6 +45,7 @@ from heygen_core.protocol import UnknownEvent, decode, encode, event_union
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.rooms import RoomHub
 from heygen_core.simulator.state import EndReason, Session, SimulatorState
+from heygen_core.simulator.threads import call_on_loop
 
 logger = logging.getLogger("heygen_core.simulator")
 
@@ -740,20 +741,7 @@ class RealtimeHub:
         return ws
 
     def _session_ended(self, session: Session, reason: EndReason) -> None:
-        # May run on another thread (a test calling state.end directly).
-        loop = self._loop
-        if loop is None:
-            return
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            # Directly: the states go out before the REST stop's answer does.
-            self._close_session(session.id, reason)
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(self._close_session, session.id, reason)
+        call_on_loop(self._loop, self._close_session, session.id, reason)
 
     def _close_session(self, session_id: str, reason: EndReason) -> None:
         conn = self._sockets.get(session_id)

@@ -36,6 +36,7 @@ from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.full_agent import FullAgent
 from heygen_core.simulator.room import RoomGrant, RoomTokens
 from heygen_core.simulator.state import EndReason, Session, SimulatorState
+from heygen_core.simulator.threads import call_on_loop
 
 logger = logging.getLogger("heygen_core.simulator")
 
@@ -221,19 +222,7 @@ class RoomHub:
         return self._rooms.get(name) if name is not None else None
 
     def _session_ended(self, session: Session, reason: EndReason) -> None:
-        # May run on another thread (a test calling state.end directly).
-        loop = self._loop
-        if loop is None:
-            return
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._close_session_room(session.id, reason)
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(self._close_session_room, session.id, reason)
+        call_on_loop(self._loop, self._close_session_room, session.id, reason)
 
     def _close_session_room(self, session_id: str, reason: EndReason) -> None:
         room = self._room_of(session_id)
