@@ -16,7 +16,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import numpy as np
 from livekit import rtc
+from numpy.typing import NDArray
 
 from heygen_core.errors import AudioFormatError
 from heygen_core.event_hub import EventHub
@@ -40,6 +42,14 @@ _PUBLISH_FRAME_SECONDS = 0.01
 
 _BUFFER_TYPES = {"RGB24": rtc.VideoBufferType.RGB24, "RGBA": rtc.VideoBufferType.RGBA}
 
+# Column order that turns each packed 4-byte layout into R, G, B, A.
+_PACKED_ORDER = {
+    rtc.VideoBufferType.RGBA: [0, 1, 2, 3],
+    rtc.VideoBufferType.BGRA: [2, 1, 0, 3],
+    rtc.VideoBufferType.ARGB: [1, 2, 3, 0],
+    rtc.VideoBufferType.ABGR: [3, 2, 1, 0],
+}
+
 
 @dataclass(frozen=True)
 class _TrackEvent:
@@ -62,12 +72,29 @@ def audio_chunk(frame: rtc.AudioFrame, timestamp: float) -> AudioChunk:
 
 
 def video_frame(frame: rtc.VideoFrame, format: VideoFormat, timestamp: float) -> VideoFrame:
-    """Convert an SDK video frame (any buffer type) to a `VideoFrame` in `format`."""
-    target = _BUFFER_TYPES[format]
-    converted = frame if frame.type == target else frame.convert(target)
+    """Convert an SDK video frame to a `VideoFrame` in `format`.
+
+    Received frames are YUV (I420 and kin), which the SDK converts to either
+    format. The SDK cannot convert between its packed RGB layouts (and
+    aborts the process on some pairs), so those are reordered here.
+    """
     channels = 3 if format == "RGB24" else 4
-    data = bytes(converted.data)[: converted.width * converted.height * channels]
-    return VideoFrame(converted.width, converted.height, format, data, timestamp)
+    width, height = frame.width, frame.height
+    if frame.type in _PACKED_ORDER:
+        pixels = np.frombuffer(bytes(frame.data), np.uint8)[: width * height * 4]
+        rgba = pixels.reshape(-1, 4)[:, _PACKED_ORDER[frame.type]]
+        data = rgba[:, :channels].tobytes()
+    elif frame.type == rtc.VideoBufferType.RGB24:
+        rgb = np.frombuffer(bytes(frame.data), np.uint8)[: width * height * 3].reshape(-1, 3)
+        data = rgb.tobytes() if channels == 3 else np.hstack([rgb, _opaque(len(rgb))]).tobytes()
+    else:
+        converted = frame.convert(_BUFFER_TYPES[format])
+        data = bytes(converted.data)[: width * height * channels]
+    return VideoFrame(width, height, format, data, timestamp)
+
+
+def _opaque(count: int) -> NDArray[np.uint8]:
+    return np.full((count, 1), 255, np.uint8)
 
 
 def is_user(identity: str, own_identity: str | None) -> bool:
@@ -140,6 +167,7 @@ class LiveKitRoom(MediaRoom):
     async def disconnect(self) -> None:
         """Leave the room; every iterator ends. Safe to call more than once."""
         if self._left:
+            self._finish()  # a failed connect left nothing else to close
             return
         self._left = True
         room = self._room
@@ -234,6 +262,8 @@ class LiveKitRoom(MediaRoom):
         return self._room
 
     async def _shut(self, room: rtc.Room) -> None:
+        # An rtc.Room is joined once: after a failure, a new LiveKitRoom tries again.
+        self._left = True
         with contextlib.suppress(Exception):
             await room.disconnect()
 

@@ -1,0 +1,192 @@
+"""LiveKitRoom: the SDK pieces that need no server, offline; real rooms when configured."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+
+import numpy as np
+import pytest
+from livekit import rtc
+
+from heygen_core.errors import AudioFormatError
+from heygen_core.livekit_media import LiveKitRoom, audio_chunk, is_user, video_frame
+from heygen_core.media import AVATAR_IDENTITY, MediaError, open_room
+
+CANARY = "canary-jwt-7d1e2f"
+LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+needs_livekit = pytest.mark.skipif(
+    not all(os.environ.get(name) for name in LIVEKIT_ENV),
+    reason="needs a LiveKit server: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET",
+)
+
+
+def tone(frequency: float, rate: int, seconds: float) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    return (0.5 * np.sin(2 * np.pi * frequency * t) * 32767).astype(np.int16)
+
+
+def peak_hz(samples: np.ndarray, rate: int) -> float:
+    return float(np.argmax(np.abs(np.fft.rfft(samples))) * rate / samples.size)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_sdk_resampler_keeps_the_pitch() -> None:
+    resampler = rtc.AudioResampler(48_000, 24_000, num_channels=1)
+    samples = tone(440, 48_000, 0.2)
+    frames = resampler.push(rtc.AudioFrame(samples.tobytes(), 48_000, 1, samples.size))
+    frames += resampler.flush()
+    out = np.concatenate([audio_chunk(f, 0.0).samples for f in frames])
+    assert abs(out.size - samples.size // 2) <= 48
+    assert abs(peak_hz(out, 24_000) - 440) < 10
+
+
+def test_audio_frames_become_chunks_and_refuse_stereo() -> None:
+    samples = np.arange(-240, 240, dtype=np.int16)
+    chunk = audio_chunk(rtc.AudioFrame(samples.tobytes(), 48_000, 1, samples.size), 1.5)
+    assert np.array_equal(chunk.samples, samples)
+    assert (chunk.sample_rate, chunk.timestamp, chunk.duration) == (48_000, 1.5, 0.01)
+    stereo = rtc.AudioFrame(bytes(960 * 2), 48_000, 2, 480)
+    with pytest.raises(AudioFormatError, match="mono"):
+        audio_chunk(stereo, 0.0)
+
+
+async def test_an_audio_source_takes_frames_in_real_time() -> None:
+    source = rtc.AudioSource(24_000, 1, queue_size_ms=100)
+    frame = rtc.AudioFrame(tone(300, 24_000, 0.01).tobytes(), 24_000, 1, 240)
+    started = time.monotonic()
+    for _ in range(30):  # 300 ms of audio through a 100 ms queue
+        await source.capture_frame(frame)
+    assert time.monotonic() - started >= 0.15
+    await source.aclose()
+
+
+@pytest.mark.parametrize("layout", ["RGBA", "BGRA", "ARGB", "ABGR"])
+@pytest.mark.parametrize("format", ["RGB24", "RGBA"])
+def test_packed_frames_convert_to_either_format(layout: str, format: str) -> None:
+    rgba = (10, 20, 30, 255)
+    order = {"RGBA": "RGBA", "BGRA": "BGRA", "ARGB": "ARGB", "ABGR": "ABGR"}[layout]
+    pixel = bytes(rgba["RGBA".index(c)] for c in order)
+    frame = rtc.VideoFrame(3, 2, getattr(rtc.VideoBufferType, layout), pixel * 6)
+    out = video_frame(frame, format, 0.25)  # type: ignore[arg-type]
+    channels = 3 if format == "RGB24" else 4
+    assert out.pixels.shape == (2, 3, channels) and out.timestamp == 0.25
+    assert out.pixels[1, 2].tolist() == list(rgba[:channels])
+
+
+@pytest.mark.parametrize("format", ["RGB24", "RGBA"])
+def test_yuv_frames_convert_through_the_sdk(format: str) -> None:
+    # A mid-grey I420 frame: Y=128, U=V=128.
+    frame = rtc.VideoFrame(4, 4, rtc.VideoBufferType.I420, bytes([128] * 24))
+    out = video_frame(frame, format, 0.0)  # type: ignore[arg-type]
+    assert out.pixels.shape[:2] == (4, 4)
+    assert abs(int(out.pixels[..., :3].mean()) - 128) < 12
+
+
+def test_the_avatar_and_ourselves_are_not_users() -> None:
+    assert not is_user(AVATAR_IDENTITY, "bot")
+    assert not is_user("bot", "bot")
+    assert is_user("alice", "bot")
+
+
+def test_open_room_picks_the_implementation_from_the_url() -> None:
+    assert type(open_room("wss://example.livekit.cloud")).__name__ == "LiveKitRoom"
+    assert type(open_room("local+heygen-sim://127.0.0.1:1")).__name__ == "LocalRoom"
+
+
+async def test_a_refused_connection_is_a_clear_error_without_the_token() -> None:
+    room = LiveKitRoom(connect_timeout=10)
+    started = time.monotonic()
+    with pytest.raises(MediaError, match="could not join the LiveKit room") as refused:
+        await room.connect(f"ws://127.0.0.1:{closed_port()}", CANARY)
+    assert time.monotonic() - started < 10
+    assert CANARY not in str(refused.value) and CANARY not in repr(room)
+    with pytest.raises(MediaError, match="not joined"):
+        await room.send_data(b"x", "t")
+    with pytest.raises(MediaError, match="already used"):
+        await room.connect("ws://127.0.0.1:1", CANARY)
+    await room.disconnect()
+
+
+async def test_bad_audio_is_refused_before_any_room_is_needed() -> None:
+    room = LiveKitRoom()
+    with pytest.raises(AudioFormatError, match="16-bit"):
+        await room.publish_audio(b"\x00\x01\x02", 16_000)
+    with pytest.raises(AudioFormatError, match="positive"):
+        await room.publish_audio(b"\x00\x01", 0)
+
+
+# -- real rooms ---------------------------------------------------------------------------
+
+
+def token(identity: str, room: str) -> str:
+    from livekit import api
+
+    grants = api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True)
+    return (
+        api.AccessToken(os.environ["LIVEKIT_API_KEY"], os.environ["LIVEKIT_API_SECRET"])
+        .with_identity(identity)
+        .with_grants(grants)
+        .to_jwt()
+    )
+
+
+async def join(identity: str, room: str) -> LiveKitRoom:
+    joined = LiveKitRoom()
+    await joined.connect(os.environ["LIVEKIT_URL"], token(identity, room))
+    return joined
+
+
+@needs_livekit
+async def test_real_room_data_users_and_audio() -> None:
+    name = f"heygen-core-test-{os.getpid()}"
+    bot = await join("bot", name)
+    try:
+        events = bot.user_events()
+        chat = bot.data("chat")
+        alice = await join("alice", name)
+        joined = await asyncio.wait_for(anext(events), 10)
+        assert (joined.kind, joined.identity) == ("joined", "alice")
+        heard = bot.user_audio("alice", 16_000)
+        await alice.send_data(b"hello", "chat")
+        message = await asyncio.wait_for(anext(chat), 10)
+        assert (message.payload, message.sender) == (b"hello", "alice")
+        await alice.publish_audio(tone(330, 24_000, 1.0).tobytes(), 24_000)
+        got = np.concatenate(
+            [(await asyncio.wait_for(anext(heard), 10)).samples for _ in range(50)]
+        )
+        assert got.size > 0
+        await alice.disconnect()
+        left = await asyncio.wait_for(anext(events), 10)
+        assert (left.kind, left.identity) == ("left", "alice")
+    finally:
+        await bot.disconnect()
+
+
+@needs_livekit
+async def test_real_room_avatar_audio_is_only_the_heygen_participant() -> None:
+    name = f"heygen-core-avatar-{os.getpid()}"
+    bot = await join("bot", name)
+    try:
+        heard = bot.avatar_audio(24_000)
+        impostor = await join("someone-else", name)
+        avatar = await join(AVATAR_IDENTITY, name)
+        impostor_task = asyncio.create_task(
+            impostor.publish_audio(tone(900, 24_000, 1.0).tobytes(), 24_000)
+        )
+        await avatar.publish_audio(tone(300, 24_000, 1.0).tobytes(), 24_000)
+        await impostor_task
+        chunks = [await asyncio.wait_for(anext(heard), 10) for _ in range(40)]
+        samples = np.concatenate([c.samples for c in chunks])
+        assert abs(peak_hz(samples, 24_000) - 300) < 20
+        await avatar.disconnect()
+        await impostor.disconnect()
+    finally:
+        await bot.disconnect()
