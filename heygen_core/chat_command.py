@@ -14,7 +14,7 @@ from typing import TextIO
 
 from heygen_models import full
 
-from heygen_core.errors import HeyGenError
+from heygen_core.cli_errors import EXIT_FAILED, EXIT_INTERRUPTED, EXPECTED_ERRORS, describe_error
 from heygen_core.realtime import Event
 from heygen_core.say_command import target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
@@ -96,7 +96,7 @@ def run_chat(*, avatar_id: str, api_base: str | None, out: TextIO, err: TextIO) 
         return asyncio.run(_chat_stdin(avatar_id, api_base, out))
     except KeyboardInterrupt:
         print("heygen-avatar chat: interrupted; the session was stopped", file=err)
-        return 130
-    except (HeyGenError, OSError) as exc:
-        print(f"heygen-avatar chat: {exc}", file=err)
-        return 1
+        return EXIT_INTERRUPTED
+    except EXPECTED_ERRORS as exc:
+        print(f"heygen-avatar chat: {describe_error(exc)}", file=err)
+        return EXIT_FAILED

@@ -1,7 +1,10 @@
 """The ``heygen-avatar`` command line.
 
-Exit codes: 0 success (``simulator``: stopped by Ctrl-C or SIGTERM); 1 some
-input was malformed (``decode``) or the simulator could not listen; 2 bad usage.
+Exit codes (`heygen_core.cli_errors`): 0 success (``simulator``: stopped by
+Ctrl-C or SIGTERM); 1 failed (a refused key, an unreachable service, a bad
+file; ``decode``: some line was malformed; ``simulator``: cannot listen);
+2 bad usage; 130 interrupted by Ctrl-C. Expected failures print one line
+naming the error, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO, cast
 
+from heygen_core.cli_errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_USAGE
 from heygen_core.errors import ProtocolError
 from heygen_core.protocol import (
     DIRECTIONS,
@@ -31,7 +35,13 @@ Each input line is one wire message (a WebSocket text frame or a FULL data
 packet). Each output line is
   {"line": N, "class": "<model>", "known": true|false, "wire": <re-encoded>}
 Blank lines are skipped. A malformed line is reported on stderr with its line
-number; the others are still decoded, and the exit code is then 1.
+number; the others are still decoded.
+
+exit codes:
+  0    every line decoded
+  1    some line was malformed (see stderr)
+  2    usage error (bad arguments)
+  130  interrupted by Ctrl-C
 
 example:
   echo '{"type": "agent.speak_started", "event_id": "e1"}' \\
@@ -42,7 +52,13 @@ SIMULATOR_EPILOG = """\
 Serves a local stand-in for both REST APIs (LiveAvatar and the legacy
 Streaming API) on one port until Ctrl-C or SIGTERM. The first line on stdout
 is "listening on http://HOST:PORT": point the clients' base URL there.
-Without --api-key any non-empty key is accepted (each key is its own account).
+Without --api-key any non-empty key is accepted (each key is its own account);
+with it, every other key gets 401, as a wrong key does on the real service.
+
+exit codes:
+  0    stopped by Ctrl-C or SIGTERM (its normal end)
+  1    cannot listen on HOST:PORT (port in use, bad host)
+  2    usage error (bad arguments)
 
 example:
   heygen-avatar simulator --port 8765 --api-key test-key &
@@ -54,7 +70,7 @@ example:
 
 SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 
-SAY_EPILOG = """\
+SAY_EPILOG = f"""\
 Creates a LiveAvatar LITE session, streams the file to the avatar (converted
 to 24 kHz mono PCM16, paced in real time after a 3 s lead), waits until the
 avatar has finished, and stops the session (also on errors and Ctrl-C).
@@ -63,10 +79,14 @@ Events are printed to stderr as they arrive.
 With neither --api-base nor HEYGEN_LIVE_AVATAR_API_KEY, it runs against the
 embedded simulator in-process: no network, no key, no cost.
 
-With --json the last stdout line is a report: session_id, audio_seconds_sent,
-chunks_sent, first_chunk_ms, speak_started_ms, speak_ended_ms, outcome,
-session_stopped (and avatar_audio_seconds / frames_saved with the options
-below). Exit codes: 0 spoken, 1 failed, 130 interrupted.
+On a terminal, stderr shows two progress bars (audio sent, audio the avatar
+has played) under the live events; when stderr is not a terminal (a pipe,
+CI) the same come as plain "event:" and "progress:" lines.
+
+At the end stdout gets the session report. With --json its last line is the
+report as JSON: session_id, target, audio_seconds_sent, chunks_sent,
+first_chunk_ms, speak_started_ms, speak_ended_ms, outcome, session_stopped
+(and avatar_audio_seconds / frames_saved with the options below).
 
 --save-audio and --save-frames join the session's LiveKit room and save the
 avatar's returned voice and PNG snapshots of its video.
@@ -76,30 +96,73 @@ to watch the session in a browser. The link carries the session's LiveKit
 client token: anyone holding it can join the room while the session lasts,
 so do not share or log it.
 
-example:
-  heygen-avatar say speech.wav --json
+{EXIT_CODES_HELP}
+  (1 also when the avatar did not finish: the utterance was interrupted or lost)
+
+examples:
+  heygen-avatar say speech.wav                      # embedded simulator, no key
+  heygen-avatar say speech.wav --json | tail -n 1   # the report, for scripts
+  HEYGEN_LIVE_AVATAR_API_KEY=... heygen-avatar say speech.wav
+  heygen-avatar say speech.wav --api-base http://127.0.0.1:8765
+  heygen-avatar say speech.wav --save-audio avatar.wav --save-frames frames/
 """
 
 
-CHAT_EPILOG = """\
+CHAT_EPILOG = f"""\
 Opens a FULL-mode LiveAvatar session, sends every line you type as
 avatar.speak_response (the avatar's LLM answers and speaks), and prints the
 transcription events as they arrive ("you: ...", "avatar: ..."). Ctrl-D ends
 the chat after the last answer; the session is stopped on every exit.
 Without --api-base or HEYGEN_LIVE_AVATAR_API_KEY it uses the embedded
-simulator. Exit codes: 0 done, 1 failed, 130 interrupted.
+simulator.
 
-example:
+{EXIT_CODES_HELP}
+
+examples:
+  heygen-avatar chat --mode full
   echo "What can you do?" | heygen-avatar chat --mode full
 """
 
 
+MAIN_EPILOG = f"""\
+Each command has its own --help, with examples. Commands that need the
+LiveAvatar API read the key from HEYGEN_LIVE_AVATAR_API_KEY; say and chat
+run against an embedded simulator when it is not set.
+
+{EXIT_CODES_HELP}
+
+examples:
+  heygen-avatar say speech.wav
+  heygen-avatar sessions list --api-base http://127.0.0.1:8765
+  heygen-avatar avatars list --public --api-base http://127.0.0.1:8765
+  heygen-avatar simulator --port 8765
+  echo '{{"type": "session.state_updated", "state": "connected"}}' \\
+    | heygen-avatar decode --protocol lite --direction server
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("heygen-core")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``heygen-avatar`` and its subcommands."""
+    # Imported here: it pulls in the REST client, which `decode` never needs.
+    from heygen_core.admin_commands import add_admin_commands
+
     parser = argparse.ArgumentParser(
         prog="heygen-avatar",
-        description="Talk to HeyGen streaming avatars, and inspect their wire traffic.",
+        description="Talk to HeyGen streaming avatars, manage their sessions, "
+        "and inspect their wire traffic.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     dec = commands.add_parser(
         "decode",
@@ -184,7 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=["full"], default="full", help="session mode (only full chats)"
     )
     chat.add_argument("--avatar-id", default=SANDBOX_AVATAR, metavar="ID", help="avatar to use")
-    chat.add_argument("--api-base", default=None, metavar="URL", help="LiveAvatar API base URL")
+    chat.add_argument(
+        "--api-base",
+        default=None,
+        metavar="URL",
+        help="LiveAvatar API base URL (default: the real API when HEYGEN_LIVE_AVATAR_API_KEY "
+        "is set, else the embedded simulator)",
+    )
+    add_admin_commands(commands)
     return parser
 
 
@@ -245,13 +315,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``heygen-avatar`` with `argv` (default: the process arguments)."""
     args = build_parser().parse_args(argv)
     if args.command == "decode":
-        return run_decode(
-            cast(ProtocolName, args.protocol),
-            cast(Direction, args.direction),
-            sys.stdin,
-            sys.stdout,
-            sys.stderr,
-        )
+        try:
+            return run_decode(
+                cast(ProtocolName, args.protocol),
+                cast(Direction, args.direction),
+                sys.stdin,
+                sys.stdout,
+                sys.stderr,
+            )
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+    if args.command in ("sessions", "avatars"):
+        from heygen_core.admin_commands import run_admin
+
+        return run_admin(args, sys.stdout, sys.stderr)
     if args.command == "say":
         # Imported here: the session stack pulls in aiohttp, websockets and numpy.
         from pathlib import Path
@@ -260,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.frame_rate <= 0:
             print("heygen-avatar say: --frame-rate must be positive", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         outputs = MediaOutputs(
             audio_path=Path(args.save_audio) if args.save_audio else None,
             frames_dir=Path(args.save_frames) if args.save_frames else None,
@@ -284,9 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "simulator":
         if args.api_key is not None and not args.api_key:
             print("heygen-avatar simulator: --api-key must not be empty", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         return run_simulator(args.host, args.port, args.api_key)
-    return 2  # pragma: no cover - argparse rejects unknown commands first
+    return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands first
 
 
 if __name__ == "__main__":

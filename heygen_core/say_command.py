@@ -14,7 +14,7 @@ import json
 import os
 import time
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +23,14 @@ from heygen_models import lite
 from pydantic import BaseModel
 
 from heygen_core.audio import to_pcm16_mono_24k
-from heygen_core.errors import HeyGenError
+from heygen_core.cli_errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXPECTED_ERRORS,
+    describe_error,
+)
+from heygen_core.live_display import SpeakProgress
 from heygen_core.liveavatar_client import API_KEY_ENV
 from heygen_core.png import write_png
 from heygen_core.protocol import UnknownEvent
@@ -135,11 +142,17 @@ async def say(
     api_base: str | None,
     events_out: TextIO,
     outputs: MediaOutputs | None = None,
+    plain: bool | None = None,
 ) -> SayReport:
-    """Speak `path` through a new session and return the report."""
+    """Speak `path` through a new session and return the report.
+
+    Progress and events go to `events_out`: bars on a terminal, plain lines
+    otherwise (or when `plain` is True).
+    """
     outputs = outputs or MediaOutputs()
     # Convert first: a bad file fails before any session is created.
     pcm = to_pcm16_mono_24k(str(path))
+    total_seconds = len(pcm) / 48_000
     async with target(api_base) as (base_url, api_key, label):
         session = AvatarSession.live_avatar(
             avatar_id=avatar_id,
@@ -152,36 +165,54 @@ async def say(
         avatar_audio = bytearray()
         frames: list[Path] = []
         recorders: list[asyncio.Task[None]] = []
-        async with session:
+        with SpeakProgress(events_out, total_seconds, plain=plain) as progress:
             loop = asyncio.get_running_loop()
-            if label != "simulator" and session.viewer_url:
-                print(f"  watch: {session.viewer_url}", file=events_out, flush=True)
-            if outputs.audio_path is not None:
-                recorders.append(asyncio.create_task(_record_audio(session, avatar_audio)))
-            if outputs.frames_dir is not None:
-                recorders.append(
-                    asyncio.create_task(
-                        _record_frames(session, outputs.frames_dir, outputs.frame_rate, frames)
-                    )
-                )
 
             def on_event(event: Event) -> None:
-                print(f"  event: {_describe(event)}", file=events_out, flush=True)
+                progress.message(f"  event: {_describe(event)}")
                 if isinstance(event, lite.AgentSpeakStarted):
                     marks.setdefault("started", loop.time())
                 elif isinstance(event, lite.AgentSpeakEnded):
                     marks.setdefault("ended", loop.time())
 
+            def played() -> float:
+                # The avatar reports only when it starts and ends an
+                # utterance; in between it plays in real time.
+                if "ended" in marks:
+                    return total_seconds
+                if "started" in marks:
+                    return loop.time() - marks["started"]
+                return 0.0
+
             session.on_event(on_event)
-            start = loop.time()
-            result = await session.speak(pcm, sample_rate=24_000, channels=1)
-            outcomes = await result.finished()
-            stats = session.pump.stats
-            if recorders:
-                await asyncio.sleep(0.3)  # the last frames of the avatar's media
-                for task in recorders:
-                    task.cancel()
-                await asyncio.gather(*recorders, return_exceptions=True)
+            progress.message(f"  connecting to {label} ...")
+            async with session:
+                if label != "simulator" and session.viewer_url:
+                    progress.message(f"  watch: {session.viewer_url}")
+                if outputs.audio_path is not None:
+                    recorders.append(asyncio.create_task(_record_audio(session, avatar_audio)))
+                if outputs.frames_dir is not None:
+                    recorders.append(
+                        asyncio.create_task(
+                            _record_frames(session, outputs.frames_dir, outputs.frame_rate, frames)
+                        )
+                    )
+                stats = session.pump.stats
+                ticker = asyncio.create_task(
+                    _tick(lambda: progress.update(stats.audio_seconds_sent, played()))
+                )
+                try:
+                    start = loop.time()
+                    result = await session.speak(pcm, sample_rate=24_000, channels=1)
+                    outcomes = await result.finished()
+                finally:
+                    ticker.cancel()
+                progress.update(stats.audio_seconds_sent, played())
+                if recorders:
+                    await asyncio.sleep(0.3)  # the last frames of the avatar's media
+                    for task in recorders:
+                        task.cancel()
+                    await asyncio.gather(*recorders, return_exceptions=True)
         if outputs.audio_path is not None:
             with wave.open(str(outputs.audio_path), "wb") as out:
                 out.setnchannels(1)
@@ -207,6 +238,41 @@ async def say(
         )
 
 
+async def _tick(update: Callable[[], None], interval: float = 0.1) -> None:
+    while True:
+        update()
+        await asyncio.sleep(interval)
+
+
+def format_report(report: SayReport) -> str:
+    """The human-readable session report ``say`` prints without ``--json``."""
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} ms"
+
+    rows = [
+        ("session", report.session_id or "-"),
+        ("target", report.target),
+        ("audio sent", f"{report.audio_seconds_sent:.2f} s in {report.chunks_sent} chunks"),
+        ("first chunk", ms(report.first_chunk_ms)),
+        ("avatar started", ms(report.speak_started_ms)),
+        ("avatar ended", ms(report.speak_ended_ms)),
+        ("outcome", report.outcome),
+        (
+            "session stopped",
+            "yes" if report.session_stopped else "NO (it ends at its idle timeout)",
+        ),
+    ]
+    if report.avatar_audio_seconds is not None:
+        rows.append(("avatar audio saved", f"{report.avatar_audio_seconds:.2f} s"))
+    if report.frames_saved is not None:
+        rows.append(("frames saved", str(report.frames_saved)))
+    width = max(len(name) for name, _ in rows)
+    lines = ["session report (times from the speak call)"]
+    lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
 def run_say(
     audio_file: str,
     *,
@@ -217,11 +283,16 @@ def run_say(
     err: TextIO,
     outputs: MediaOutputs | None = None,
 ) -> int:
-    """Run ``heygen-avatar say``; return the exit code (0 ok, 1 failed, 130 interrupted)."""
+    """Run ``heygen-avatar say``; return the exit code (0 ok, 1 failed, 130 interrupted).
+
+    Without `as_json` the session report goes to `out` as a table; with it,
+    the last line of `out` is the report as JSON.
+    """
     path = Path(audio_file)
     if not path.is_file():
-        print(f"heygen-avatar say: no such file: {audio_file}", file=err)
-        return 1
+        what = "is a directory, not a file" if path.is_dir() else "no such file"
+        print(f"heygen-avatar say: {what}: {audio_file}", file=err)
+        return EXIT_FAILED
     started = time.monotonic()
     try:
         report = asyncio.run(
@@ -229,10 +300,10 @@ def run_say(
         )
     except KeyboardInterrupt:
         print("heygen-avatar say: interrupted; the session was stopped", file=err)
-        return 130
-    except (HeyGenError, OSError) as exc:
-        print(f"heygen-avatar say: {exc}", file=err)
-        return 1
+        return EXIT_INTERRUPTED
+    except EXPECTED_ERRORS as exc:
+        print(f"heygen-avatar say: {describe_error(exc)}", file=err)
+        return EXIT_FAILED
     print(
         f"spoke {report.audio_seconds_sent:.2f} s in {report.chunks_sent} chunks "
         f"({time.monotonic() - started:.1f} s, session {report.session_id}, {report.outcome})",
@@ -240,4 +311,6 @@ def run_say(
     )
     if as_json:
         out.write(json.dumps(asdict(report)) + "\n")
-    return 0 if report.outcome == "ended" else 1
+    else:
+        out.write(format_report(report) + "\n")
+    return EXIT_OK if report.outcome == "ended" else EXIT_FAILED

@@ -1,0 +1,88 @@
+"""Stream TTS-style audio chunks to the avatar, then interrupt it half-way.
+
+    python examples/streaming_interrupt.py
+
+A text-to-speech engine hands out audio a piece at a time, faster than real
+time. `speak()` takes such a stream (an async iterator of PCM chunks) and,
+with ``wait=False``, returns at once while the audio goes out in the
+background, paced in real time after a 3 s lead. Half-way through,
+`interrupt()` stops the avatar: nothing more of that utterance is sent.
+
+With HEYGEN_LIVE_AVATAR_API_KEY set it uses the real API (a sandbox
+session); without it, the embedded simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import wave
+from collections.abc import AsyncIterator
+
+from heygen_models import lite
+
+from heygen_core.realtime import Event
+from heygen_core.samples import speech_sample
+from heygen_core.session import AvatarSession
+from heygen_core.simulator import Simulator
+
+CHUNK_MS = 200  # what one TTS callback might deliver
+
+
+@contextlib.asynccontextmanager
+async def service() -> AsyncIterator[tuple[str | None, str | None]]:
+    """Yield (base URL, API key): the real API's (key set) or a simulator's."""
+    if os.environ.get("HEYGEN_LIVE_AVATAR_API_KEY"):
+        yield None, None  # the real API; the key is read from the environment
+        return
+    async with Simulator() as sim:
+        yield sim.url, "simulator"
+
+
+def load_speech() -> tuple[bytes, int]:
+    """The bundled sample, twice over (about 10 s): mono PCM16 and its rate."""
+    with wave.open(str(speech_sample())) as wav:
+        return wav.readframes(wav.getnframes()) * 2, wav.getframerate()
+
+
+async def tts_chunks(pcm: bytes, rate: int) -> AsyncIterator[bytes]:
+    """Pretend to be a TTS engine: yield 200 ms chunks, about ten times real time."""
+    step = rate * 2 * CHUNK_MS // 1000
+    for start in range(0, len(pcm), step):
+        await asyncio.sleep(CHUNK_MS / 1000 / 10)
+        yield pcm[start : start + step]
+
+
+async def main() -> int:
+    """Stream, interrupt half-way, and report what was sent; 0 if it was interrupted."""
+    pcm, rate = load_speech()
+    total = len(pcm) / 2 / rate
+    started = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, lite.AgentSpeakStarted | lite.AgentSpeakInterrupted):
+            print(f"event: {event.type}", flush=True)
+        if isinstance(event, lite.AgentSpeakStarted):
+            started.set()
+
+    async with service() as (base_url, api_key):
+        session = AvatarSession.live_avatar(sandbox=True, base_url=base_url, api_key=api_key)
+        session.on_event(on_event)
+        async with session:
+            result = await session.speak(tts_chunks(pcm, rate), sample_rate=rate, wait=False)
+            print(f"streaming {total:.1f} s of speech", flush=True)
+            await started.wait()
+            await asyncio.sleep(total / 2)  # let the avatar say about half of it
+            await session.interrupt()
+            statuses = await result.finished()
+            sent = session.pump.stats.audio_seconds_sent
+            print(f"interrupted after {total / 2:.1f} s of playback")
+            print(f"sent {sent:.1f} s of {total:.1f} s")
+            print(f"outcome: {','.join(statuses)}")
+    return 0 if statuses == ("interrupted",) and sent < total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
