@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate check-generated schema-lint lint typecheck test bench clean
+.PHONY: setup demo generate check-generated schema-lint lint typecheck test bench clean
 
 ## setup: create .venv and install the project (editable) with its pinned dev tools.
 setup: $(STAMP)
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+## demo: set up, then speak the bundled sample through the embedded simulator
+## (no key, no network): progress bars, live events, then the session report.
+demo: $(STAMP)
+	$(VENV)/bin/heygen-avatar say heygen_core/data/hello.wav
 
 ## generate: rewrite generated/ from schemas/ (run after every schema change).
 generate: $(STAMP)
@@ -29,11 +34,12 @@ schema-lint: $(STAMP)
 	$(PY) codegen/lint_schemas.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check heygen_core codegen tests bench
-	$(VENV)/bin/ruff format --check heygen_core codegen tests bench
+	$(VENV)/bin/ruff check heygen_core codegen tests bench examples
+	$(VENV)/bin/ruff format --check heygen_core codegen tests bench examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy -p heygen_core -p heygen_models
+	$(VENV)/bin/mypy examples
 
 test: $(STAMP) lint typecheck schema-lint check-generated
 	$(PY) -m pytest -q -n 2

@@ -41,6 +41,7 @@ async def greet(base_url: str, api_key: str) -> str | None:
 def test_greeting_reaches_the_avatar_and_the_session_is_stopped(
     heygen_simulator: SimulatorThread,
 ) -> None:
+    """The app's audio reaches the avatar in full, and its session does not keep billing."""
     session_id = asyncio.run(greet(heygen_simulator.url, "test-key"))
     assert session_id is not None
     # What the avatar received: the bundled sample, about 4.9 s of 24 kHz PCM16.
@@ -51,6 +52,7 @@ def test_greeting_reaches_the_avatar_and_the_session_is_stopped(
 
 
 def test_a_failing_service_surfaces_as_an_error(heygen_simulator: SimulatorThread) -> None:
+    """A 503 from the service reaches the app as a typed error, and nothing is left open."""
     from heygen_core.errors import ServerError
 
     # The next token request answers 503 (token creation is never retried blindly).

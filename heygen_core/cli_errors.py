@@ -56,10 +56,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, AuthenticationError):
         return f"{name}: {exc}"
     if isinstance(exc, CredentialsError):
-        return (
-            f"{name}: {exc}. Set {LIVEAVATAR_KEY_ENV} (against `heygen-avatar simulator`, "
-            "any non-empty key works)"
-        )
+        # The message already names the variable to set; add what works locally.
+        return f"{name}: {exc} (against `heygen-avatar simulator`, any non-empty key works)"
     if isinstance(exc, TransportError):
         return f"{name}: {exc} (is a service listening at that URL?)"
     if isinstance(exc, ApiError | HeyGenError):
