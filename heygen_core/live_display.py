@@ -9,6 +9,7 @@ stay readable and greppable.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TextIO
 
@@ -45,7 +46,7 @@ class SpeakProgress:
         self._played_task: TaskID | None = None
         self._last: tuple[float, float] | None = None
         self._printed: tuple[float, float] | None = None
-        self._last_line_at = 0.0
+        self._last_line_at = -math.inf  # the first progress line is always printed
 
     def __enter__(self) -> SpeakProgress:
         if not self.plain:
