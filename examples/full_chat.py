@@ -17,28 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 from collections.abc import AsyncIterator
 
 from heygen_models import full
 
 from heygen_core.realtime import Event
+from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession
-from heygen_core.simulator import Simulator
 
 # How long one answer may take, start to end (an LLM plus its speech).
 ANSWER_TIMEOUT = 60.0
-
-
-@contextlib.asynccontextmanager
-async def service() -> AsyncIterator[tuple[str | None, str | None]]:
-    """Yield (base URL, API key): the real API's (key set) or a simulator's."""
-    if os.environ.get("HEYGEN_LIVE_AVATAR_API_KEY"):
-        yield None, None  # the real API; the key is read from the environment
-        return
-    async with Simulator() as sim:
-        yield sim.url, "simulator"
 
 
 async def print_transcripts(events: AsyncIterator[Event], turns: asyncio.Queue[None]) -> None:
@@ -54,7 +43,8 @@ async def print_transcripts(events: AsyncIterator[Event], turns: asyncio.Queue[N
 
 async def main() -> int:
     """Say a greeting, ask one question, print the transcripts; 0 when both were spoken."""
-    async with service() as (base_url, api_key):
+    # The real API when HEYGEN_LIVE_AVATAR_API_KEY is set, else an embedded simulator.
+    async with live_avatar_target() as (base_url, api_key, _):
         session = AvatarSession.live_avatar(
             mode="FULL", sandbox=True, base_url=base_url, api_key=api_key
         )

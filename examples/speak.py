@@ -10,26 +10,13 @@ session with the public sandbox avatar); without it, the embedded simulator
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from heygen_core.realtime import Event
 from heygen_core.samples import speech_sample
+from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
-from heygen_core.simulator import Simulator
-
-
-@contextlib.asynccontextmanager
-async def service() -> AsyncIterator[tuple[str | None, str | None]]:
-    """Yield (base URL, API key): the real API's (key set) or a simulator's."""
-    if os.environ.get("HEYGEN_LIVE_AVATAR_API_KEY"):
-        yield None, None  # the real API; the key is read from the environment
-        return
-    async with Simulator() as sim:  # any non-empty key works against it
-        yield sim.url, "simulator"
 
 
 def print_event(event: Event) -> None:
@@ -40,7 +27,8 @@ def print_event(event: Event) -> None:
 
 async def main(path: Path) -> int:
     """Speak `path` once; return 0 if the avatar finished it."""
-    async with service() as (base_url, api_key):
+    # The real API when HEYGEN_LIVE_AVATAR_API_KEY is set, else an embedded simulator.
+    async with live_avatar_target() as (base_url, api_key, _):
         session = AvatarSession.live_avatar(
             avatar_id=SANDBOX_AVATAR_ID, sandbox=True, base_url=base_url, api_key=api_key
         )

@@ -15,8 +15,6 @@ session); without it, the embedded simulator.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sys
 import wave
 from collections.abc import AsyncIterator
@@ -25,20 +23,10 @@ from heygen_models import lite
 
 from heygen_core.realtime import Event
 from heygen_core.samples import speech_sample
+from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession
-from heygen_core.simulator import Simulator
 
 CHUNK_MS = 200  # what one TTS callback might deliver
-
-
-@contextlib.asynccontextmanager
-async def service() -> AsyncIterator[tuple[str | None, str | None]]:
-    """Yield (base URL, API key): the real API's (key set) or a simulator's."""
-    if os.environ.get("HEYGEN_LIVE_AVATAR_API_KEY"):
-        yield None, None  # the real API; the key is read from the environment
-        return
-    async with Simulator() as sim:
-        yield sim.url, "simulator"
 
 
 def load_speech() -> tuple[bytes, int]:
@@ -67,7 +55,8 @@ async def main() -> int:
         if isinstance(event, lite.AgentSpeakStarted):
             started.set()
 
-    async with service() as (base_url, api_key):
+    # The real API when HEYGEN_LIVE_AVATAR_API_KEY is set, else an embedded simulator.
+    async with live_avatar_target() as (base_url, api_key, _):
         session = AvatarSession.live_avatar(sandbox=True, base_url=base_url, api_key=api_key)
         session.on_event(on_event)
         async with session:

@@ -16,7 +16,7 @@ from heygen_models import full
 
 from heygen_core.cli_errors import EXIT_FAILED, EXIT_INTERRUPTED, EXPECTED_ERRORS, describe_error
 from heygen_core.realtime import Event
-from heygen_core.say_command import target
+from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 
 # How long to wait, after the last line, for the avatar to finish answering.
@@ -37,7 +37,7 @@ async def chat(
     lines: asyncio.Queue[str | None], *, avatar_id: str, api_base: str | None, out: TextIO
 ) -> int:
     """Send each queued line as speak_response and print transcripts; None ends the chat."""
-    async with target(api_base) as (base_url, api_key, label):
+    async with live_avatar_target(api_base) as (base_url, api_key, label):
         session = AvatarSession.live_avatar(
             mode="FULL",
             avatar_id=avatar_id,

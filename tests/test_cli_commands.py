@@ -22,6 +22,7 @@ from heygen_models import liveavatar as la
 
 from heygen_core.cli import build_parser, main
 from heygen_core.cli_errors import LIVEAVATAR_KEY_ENV
+from heygen_core.errors import TransportError
 from heygen_core.liveavatar_client import API_KEY_ENV, LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID
 from heygen_core.simulator import SimulatorConfig, SimulatorThread
@@ -272,3 +273,24 @@ def test_progress_draws_bars_on_a_terminal_and_plain_lines_otherwise(
         "  progress: sent 1.00 / 2.00 s, played 0.50 / 2.00 s",
         "  progress: sent 2.00 / 2.00 s, played 2.00 / 2.00 s",
     ]
+
+
+async def test_the_service_target_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from heygen_core.service_target import live_avatar_target
+
+    monkeypatch.setenv(LIVEAVATAR_KEY_ENV, CANARY)
+    async with live_avatar_target("http://127.0.0.1:1") as named:
+        assert named == ("http://127.0.0.1:1", None, "http://127.0.0.1:1")
+    async with live_avatar_target() as real:
+        # The schema's server; the key stays in the environment, not in the target.
+        assert real.base_url == "https://api.liveavatar.com"
+        assert real.api_key is None
+    monkeypatch.delenv(LIVEAVATAR_KEY_ENV)
+    async with live_avatar_target() as local:
+        assert local.label == "simulator"
+        async with LiveAvatarClient(base_url=local.base_url, api_key=local.api_key) as client:
+            public = await client.list_public_avatars(la.ListPublicAvatarsQuery())
+            assert SANDBOX_AVATAR_ID in [avatar.id for avatar in public.data.results]
+    with pytest.raises(TransportError):  # the simulator was stopped with the block
+        async with LiveAvatarClient(base_url=local.base_url, api_key="k") as client:
+            await client.list_public_avatars(la.ListPublicAvatarsQuery())
