@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -138,6 +139,10 @@ def generate(out_dir: Path, only: str | None = None) -> None:
             yaml.safe_load(path.read_text()) if kind == "openapi" else json.loads(path.read_text())
         )
         copy.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        hidden = secret_properties(document, kind)
+        if hidden:
+            with target.open("a") as module_file:
+                module_file.write(hide_secrets_block(hidden))
     (out_dir / "py.typed").write_text("")
     lines = [
         HEADER.format(source="schemas/"),
@@ -148,6 +153,54 @@ def generate(out_dir: Path, only: str | None = None) -> None:
     lines += [f"    {module}: {source}" for module, source in modules]
     lines += ['"""', ""]
     (out_dir / "__init__.py").write_text("\n".join(lines))
+
+
+def secret_properties(document: dict[str, Any], kind: str) -> dict[str, list[str]]:
+    """Per schema component (= generated class): wire names of its ``x-secret`` properties.
+
+    Inherited ones (allOf, $ref) count too: pydantic copies a field's settings
+    into each subclass when the class is built, so each class is listed.
+    """
+    defs = document.get("components", {}).get("schemas", {}) if kind == "openapi" else {}
+    defs = defs or document.get("$defs", {})
+
+    def marked(schema: dict[str, Any], seen: frozenset[str]) -> set[str]:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[-1]
+            return set() if name in seen else marked(defs.get(name, {}), seen | {name})
+        found = {
+            prop
+            for prop, spec in schema.get("properties", {}).items()
+            if isinstance(spec, dict) and spec.get("x-secret") is True
+        }
+        for part in schema.get("allOf", ()):
+            found |= marked(part, seen)
+        return found
+
+    result = {name: sorted(marked(schema, frozenset({name}))) for name, schema in defs.items()}
+    return {name: props for name, props in sorted(result.items()) if props}
+
+
+def hide_secrets_block(hidden: dict[str, list[str]]) -> str:
+    """Module tail that keeps ``x-secret`` fields (tokens, JWTs) out of every repr and str."""
+    lines = [
+        "",
+        "",
+        "# Schema properties marked x-secret (tokens, JWTs, credentials) never appear in a",
+        "# repr or str of these models, so a logged or printed model cannot leak them.",
+        "_SECRET_PROPERTIES: dict[str, tuple[str, ...]] = {",
+    ]
+    lines += [f"    {name!r}: {tuple(props)!r}," for name, props in hidden.items()]
+    lines += [
+        "}",
+        "for _class_name, _wire_names in _SECRET_PROPERTIES.items():",
+        "    for _field_name, _field in globals()[_class_name].model_fields.items():",
+        "        if (_field.alias or _field_name) in _wire_names:",
+        "            _field.repr = False",
+        "",
+    ]
+    return "\n".join(lines).replace("'", '"')
 
 
 def check() -> int:

@@ -150,6 +150,17 @@ def _version() -> str:
         return "unknown"
 
 
+def _tcp_port(text: str) -> int:
+    """Argparse type of ``--port``: a whole number from 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0 to 65535; 0 for any free)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``heygen-avatar`` and its subcommands."""
     # Imported here: it pulls in the REST client, which `decode` never needs.
@@ -187,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--host", default="127.0.0.1", help="interface to listen on (%(default)s)")
     sim.add_argument(
-        "--port", type=int, default=8765, help="TCP port, 0 for any free port (%(default)s)"
+        "--port", type=_tcp_port, default=8765, help="TCP port, 0 for any free port (%(default)s)"
     )
     sim.add_argument(
         "--api-key",

@@ -125,6 +125,35 @@ class AuthenticationError(ApiError):
     )
 
 
+class PermissionDeniedError(AuthenticationError):
+    """403: the credential was recognised, but it may not make this call.
+
+    Typical causes: a session token used for another session, a public avatar
+    that cannot be changed, or an account tier without API access. The
+    message is the service's own and says which.
+    """
+
+    hint = (
+        "The credential was recognised but does not allow this call: a session token acts "
+        "only on its own session, an API key only on its own account's sessions and avatars."
+    )
+
+
+class SessionLimitError(ApiError):
+    """The account already has its maximum number of open sessions.
+
+    Every open session counts (and costs credits) until it stops; the
+    limit is per API key. Neither vendor documents the exact answer: the
+    clients recognise HTTP 409 (LiveAvatar) and code 10007 (Streaming), the
+    answers of the embedded simulator.
+    """
+
+    hint = (
+        "Stop a session you no longer need (list the open ones with list_sessions), "
+        "or wait for one to end, then try again."
+    )
+
+
 class NotFoundError(ApiError):
     """404: the session, avatar or voice does not exist (or is not yours)."""
 

@@ -11,14 +11,16 @@ import email.utils
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import BaseModel
+from pydantic import MISSING, BaseModel
 
 from heygen_core.errors import (
     ApiError,
@@ -27,9 +29,11 @@ from heygen_core.errors import (
     FieldError,
     HeyGenError,
     NotFoundError,
+    PermissionDeniedError,
     ProtocolError,
     RateLimitError,
     ServerError,
+    SessionLimitError,
     SessionStateError,
     TransportError,
     ValidationError,
@@ -37,6 +41,7 @@ from heygen_core.errors import (
 from heygen_core.operations import ApiName, ApiSpec, Operation, api_spec
 from heygen_core.protocol import decode_as, encode
 from heygen_core.retry import RetryPolicy
+from heygen_core.schemas import schema_document
 
 logger = logging.getLogger("heygen_core.rest")
 
@@ -48,6 +53,10 @@ _EXCERPT_CHARS = 300
 _CODE_UNAUTHORIZED = 400112
 _CODE_SESSION_STATE = 400006
 _CODES_VALIDATION = (40001, 400175)
+# The session-limit answers are undocumented by both vendors: these are the
+# embedded simulator's (LiveAvatar HTTP 409; Streaming code 10007).
+_STATUS_SESSION_LIMIT = 409
+_CODE_SESSION_LIMIT = 10007
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,9 @@ class ApiResult(Generic[D]):
         code: The envelope's ``code`` (opaque: success is decided by status).
         message: The envelope's ``message``.
         envelope: The whole decoded body.
+
+    Its ``repr`` (and ``str``) shows every secret in ``data`` (session tokens,
+    LiveKit JWTs) as ``<redacted>``; see `redacted_repr`.
     """
 
     data: D
@@ -67,6 +79,100 @@ class ApiResult(Generic[D]):
     code: int | str | None
     message: str | None
     envelope: BaseModel = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"ApiResult(data={redacted_repr(self.data)}, status={self.status!r}, "
+            f"code={self.code!r}, message={self.message!r})"
+        )
+
+
+REDACTED = "<redacted>"
+"""What `redacted_repr` shows in place of a secret."""
+
+# A field the schema does not declare (the services may add any) is taken
+# for a secret when its name says it holds a credential.
+_SECRET_NAME = re.compile(r"token|secret|password|credential|api_?key", re.IGNORECASE)
+
+
+def redacted_repr(value: object) -> str:
+    """Return a ``repr`` of `value` with every secret in it shown as ``<redacted>``.
+
+    A field of a generated model is secret when its schema property says
+    ``x-secret: true`` (session tokens, LiveKit JWTs, TURN credentials). A
+    field the schema does not declare, a dict key, and any field of a model
+    that has no schema is secret when its name contains token, secret,
+    password, credential or api key. Nested models, lists and dicts are
+    redacted the same way.
+    """
+    if isinstance(value, BaseModel):
+        model = type(value)
+        marked = _secret_fields(model)
+        parts = []
+        for name, info in model.model_fields.items():
+            secret = bool(_SECRET_NAME.search(name)) if marked is None else name in marked
+            # The generated models leave x-secret fields out of their own repr;
+            # here they show as present but redacted, which helps debugging.
+            if not info.repr and not secret:
+                continue
+            # __dict__, not getattr: reading a deprecated field warns.
+            parts.append(f"{name}={_redacted_item(value.__dict__.get(name), secret)}")
+        for name, item in (value.__pydantic_extra__ or {}).items():
+            parts.append(f"{name}={_redacted_item(item, bool(_SECRET_NAME.search(name)))}")
+        return f"{model.__name__}({', '.join(parts)})"
+    if isinstance(value, dict):
+        entries = (
+            f"{key!r}: "
+            f"{_redacted_item(item, isinstance(key, str) and bool(_SECRET_NAME.search(key)))}"
+            for key, item in value.items()
+        )
+        return "{" + ", ".join(entries) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(redacted_repr(item) for item in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(redacted_repr(item) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _redacted_item(value: object, secret: bool) -> str:
+    # An absent field or a null holds no secret, and showing which it is helps debugging.
+    if secret and value is not None and value is not MISSING:
+        return REDACTED
+    return redacted_repr(value)
+
+
+@cache
+def _secret_fields(model: type[BaseModel]) -> frozenset[str] | None:
+    """Python names of `model`'s ``x-secret`` fields; None when it has no schema."""
+    package, _, module = model.__module__.partition(".")
+    if package != "heygen_models":
+        return None
+    try:
+        defs = schema_document(module).defs
+    except KeyError:
+        return None
+    if model.__name__ not in defs:
+        return None
+    marked = _marked_properties(defs, defs[model.__name__])
+    return frozenset(
+        name for name, info in model.model_fields.items() if (info.alias or name) in marked
+    )
+
+
+def _marked_properties(defs: Mapping[str, Any], schema: Mapping[str, Any]) -> set[str]:
+    """Wire names of the ``x-secret`` properties of `schema`, its allOf parts and refs."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _marked_properties(defs, defs.get(ref.rsplit("/", 1)[-1], {}))
+    marked = {
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if isinstance(prop, Mapping) and prop.get("x-secret") is True
+    }
+    for part in schema.get("allOf", ()):
+        marked |= _marked_properties(defs, part)
+    return marked
 
 
 class RestClient:
@@ -148,6 +254,9 @@ class RestClient:
         query: BaseModel | None = None,
         path_params: Mapping[str, str] | None = None,
         session_token: str | None = None,
+        # Per attempt, like the client's own: asyncio.timeout() around the
+        # call would also cut short the retries and their waits.
+        timeout: float | None = None,  # noqa: ASYNC109
     ) -> tuple[E, int]:
         """Call one operation and return its decoded success body and HTTP status.
 
@@ -159,6 +268,8 @@ class RestClient:
             query: The query-string model.
             path_params: Values for the path template.
             session_token: A session token for this call only.
+            timeout: Seconds allowed for each attempt of this call only
+                (default: the client's ``timeout``).
 
         Raises:
             ApiError: One of its subclasses, for an error status.
@@ -166,6 +277,8 @@ class RestClient:
             CredentialsError: The operation needs a credential the client lacks.
             ProtocolError: A success body that does not fit the schema.
         """
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive (seconds)")
         op = self.spec.operation(operation_id)
         if expect is not op.response_model:
             raise TypeError(
@@ -184,7 +297,9 @@ class RestClient:
         failures = 0
         while True:
             try:
-                status, raw = await self._attempt(op, url, params, headers, payload, secrets)
+                status, raw = await self._attempt(
+                    op, url, params, headers, payload, secrets, timeout or self.timeout
+                )
             except (TransportError, ServerError, RateLimitError) as exc:
                 failures += 1
                 delay = self._retry_delay(op, exc, failures)
@@ -213,6 +328,7 @@ class RestClient:
         headers: dict[str, str],
         payload: bytes | None,
         secrets: list[str],
+        limit: float,
     ) -> tuple[int, bytes]:
         started = time.monotonic()
         try:
@@ -222,7 +338,7 @@ class RestClient:
                 params=params,
                 headers=headers,
                 data=payload,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                timeout=aiohttp.ClientTimeout(total=limit),
             ) as response:
                 raw = await response.read()
                 status = response.status
@@ -240,7 +356,7 @@ class RestClient:
                 return status, raw
         except TimeoutError:
             raise TransportError(
-                f"{op.method} {op.path}: no answer within {self.timeout:g} s "
+                f"{op.method} {op.path}: no answer within {limit:g} s "
                 f"(raise timeout= if the service is slow)",
                 method=op.method,
                 path=op.path,
@@ -376,8 +492,12 @@ def _api_error(
         "path": op.path,
         "body_excerpt": text[:_EXCERPT_CHARS],
     }
-    if code == _CODE_UNAUTHORIZED or status in (401, 403):
+    if code == _CODE_UNAUTHORIZED or status == 401:
         return AuthenticationError(**kwargs)
+    if status == 403:
+        return PermissionDeniedError(**kwargs)
+    if status == _STATUS_SESSION_LIMIT or code == _CODE_SESSION_LIMIT:
+        return SessionLimitError(**kwargs)
     if code == _CODE_SESSION_STATE:
         return SessionStateError(**kwargs)
     if status == 422 or code in _CODES_VALIDATION:

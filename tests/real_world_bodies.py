@@ -5,7 +5,8 @@ SANDBOX_AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 # The official LiveAvatar demo's LITE token request.
 OFFICIAL_LITE_TOKEN_BODY = {"mode": "LITE", "avatar_id": SANDBOX_AVATAR, "is_sandbox": True}
 
-# What Pipecat's HeyGen service sends to streaming.new: every optional key, null when unset.
+# What Pipecat's HeyGen service sends to streaming.new: every key its
+# NewSessionRequest declares (and no other: it has no `stt_settings`), null when unset.
 PIPECAT_NEW_SESSION_BODY = {
     "quality": "high",
     "avatar_id": "Shawn_Therapist_public",
@@ -14,7 +15,6 @@ PIPECAT_NEW_SESSION_BODY = {
     "knowledge_id": None,
     "knowledge_base": None,
     "version": "v2",
-    "stt_settings": None,
     "disable_idle_timeout": None,
     "activity_idle_timeout": None,
 }

@@ -6,6 +6,7 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -17,16 +18,20 @@ from heygen_core.errors import (
     AuthenticationError,
     CredentialsError,
     NotFoundError,
+    PermissionDeniedError,
     ProtocolError,
     RateLimitError,
     ServerError,
+    SessionLimitError,
     SessionStateError,
     TransportError,
     ValidationError,
 )
 from heygen_core.liveavatar_client import LiveAvatarClient
 from heygen_core.operations import api_spec
+from heygen_core.rest_client import REDACTED, ApiResult, redacted_repr
 from heygen_core.retry import RetryPolicy
+from heygen_core.schemas import schema_documents
 from heygen_core.simulator import Simulator, SimulatorConfig
 from heygen_core.streaming_client import StreamingClient
 from tests.real_world_bodies import PIPECAT_NEW_SESSION_BODY, SANDBOX_AVATAR
@@ -207,6 +212,180 @@ async def test_session_token_never_appears_in_errors(
         await live.start_session(secret)
     for text in (str(info.value), repr(info.value), info.value.body_excerpt):
         assert secret not in text
+
+
+def assert_redacted(result: ApiResult[Any], secrets: list[str], shown: str) -> None:
+    """`result`'s repr and str hide every secret, and still show `shown` (not a secret)."""
+    assert secrets and all(secrets)
+    for text in (repr(result), str(result), f"{result}", f"{result!r}"):
+        for secret in secrets:
+            assert secret not in text, text
+        assert text.count(REDACTED) >= len(secrets), text
+        assert shown in text
+
+
+async def test_reprs_of_token_bearing_results_redact_every_secret(
+    sim: Simulator, live: LiveAvatarClient, streaming: StreamingClient
+) -> None:
+    lite = await live.create_session_token(lite_sandbox())
+    assert_redacted(lite, [lite.data.session_token], lite.data.session_id)
+    lite_started = await live.start_session(lite.data.session_token)
+    client_token = lite_started.data.livekit_client_token
+    agent_token = lite_started.data.livekit_agent_token
+    assert isinstance(agent_token, str)
+    assert_redacted(lite_started, [client_token, agent_token], lite.data.session_id)
+    full = await live.create_session_token(
+        la.FullSessionTokenRequest(mode="FULL", avatar_id=SANDBOX_AVATAR, is_sandbox=True)
+    )
+    full_started = await live.start_session(full.data.session_token)
+    full_agent = full_started.data.livekit_agent_token
+    assert isinstance(full_agent, str)
+    full_tokens = [full_started.data.livekit_client_token, full_agent]
+    assert_redacted(full_started, full_tokens, full.data.session_id)
+
+    token = await streaming.create_token()
+    assert_redacted(token, [token.data.token], "status=200")
+    new = await streaming.new_session(st.NewSessionRequest(avatar_id="Wayne_20240711"))
+    agent = new.data.livekit_agent_token
+    assert isinstance(agent, str)
+    assert_redacted(new, [new.data.access_token, agent], new.data.session_id)
+    await streaming.stop_session(st.SessionIdRequest(session_id=new.data.session_id))
+    for session in (lite, full):
+        await live.stop_session(session_token=session.data.session_token)
+
+
+def test_redaction_covers_nested_and_undeclared_secret_fields() -> None:
+    turn = st.IceServer(urls="turn:turn.example.net", username="user", credential="turn-canary")
+    data = st.NewSessionData.model_validate(
+        {
+            "session_id": "s-1",
+            "access_token": "jwt-canary",
+            "url": "wss://example.livekit.cloud",
+            "ice_servers2": [turn.model_dump()],
+            "refresh_token": "undeclared-canary",  # the service may add fields
+            "extra": {"api_key": "nested-canary", "region": "eu"},
+        }
+    )
+    text = redacted_repr(data)
+    for canary in ("turn-canary", "jwt-canary", "undeclared-canary", "nested-canary"):
+        assert canary not in text
+    for shown in ("s-1", "wss://example.livekit.cloud", "username='user'", "'region': 'eu'"):
+        assert shown in text
+
+
+def test_every_x_secret_schema_property_is_redacted_on_its_model() -> None:
+    marked = 0
+    for doc in schema_documents():
+        for name, schema in doc.defs.items():
+            for prop, sub in schema.get("properties", {}).items():
+                if not sub.get("x-secret"):
+                    continue
+                marked += 1
+                model = doc.model(name)
+                field = next(
+                    f for f, info in model.model_fields.items() if (info.alias or f) == prop
+                )
+                # Built without validation: only the repr is under test.
+                instance = model.model_construct(**{field: "secret-canary"})
+                assert "secret-canary" not in redacted_repr(instance), (name, prop)
+                # The generated model itself hides it too (codegen's x-secret step).
+                assert "secret-canary" not in repr(instance), (name, prop)
+                assert "secret-canary" not in str(instance), (name, prop)
+                assert instance.model_dump(by_alias=True)[prop] == "secret-canary"  # still sent
+    assert marked >= 8  # tokens of both APIs, LiveKit JWTs, Agora token, TURN credential
+
+
+async def test_session_limit_is_its_own_error_not_a_credential_problem() -> None:
+    config = SimulatorConfig(api_key=KEY, max_concurrent_sessions=1)
+    async with (
+        Simulator(config) as sim,
+        LiveAvatarClient(KEY, base_url=sim.url, retry=FAST) as live,
+        StreamingClient(KEY, base_url=sim.url, retry=FAST) as streaming,
+    ):
+        await live.create_session_token(lite_sandbox())
+        with pytest.raises(SessionLimitError) as live_error:
+            await live.create_session_token(lite_sandbox())
+        await streaming.new_session(st.NewSessionRequest(avatar_id="Wayne_20240711"))
+        with pytest.raises(SessionLimitError) as streaming_error:
+            await streaming.new_session(st.NewSessionRequest(avatar_id="Wayne_20240711"))
+        assert sim.requests_by_operation["create_session_token"] == 2  # never retried
+    assert live_error.value.status == 409
+    assert streaming_error.value.code == 10007
+    for error in (live_error.value, streaming_error.value):
+        assert not isinstance(error, AuthenticationError)
+        text = str(error)
+        assert "concurrent session limit (1) reached" in text.lower()
+        assert "Stop a session you no longer need" in text and "list_sessions" in text
+        assert "credential" not in text.lower()
+
+
+async def test_a_token_for_another_session_says_so_not_check_the_credential(
+    live: LiveAvatarClient,
+) -> None:
+    mine = await live.create_session_token(lite_sandbox())
+    other = await live.create_session_token(lite_sandbox())
+    with pytest.raises(PermissionDeniedError) as info:
+        await live.stop_session(
+            la.StopSessionRequest(session_id=other.data.session_id),
+            session_token=mine.data.session_token,
+        )
+    error = info.value
+    assert isinstance(error, AuthenticationError)  # still caught as a refused credential
+    assert error.status == 403
+    text = str(error)
+    assert f"belongs to another session, not {other.data.session_id}" in text
+    assert "leave session_id out" in text
+    assert "Check the credential" not in text
+    for secret in (mine.data.session_token, other.data.session_token, KEY):
+        assert secret not in text and secret not in repr(error)
+
+
+async def test_avatar_persona_with_voice_agent_is_a_validation_error_naming_both(
+    live: LiveAvatarClient,
+) -> None:
+    # The generated model cannot express `not`; the service's 422 comes back typed.
+    request = la.FullSessionTokenRequest(
+        mode="FULL",
+        avatar_id=SANDBOX_AVATAR,
+        is_sandbox=True,
+        avatar_persona=la.AvatarPersona(language="en"),
+        voice_agent=la.VoiceAgent(id="4737ace9-ad5f-4d09-9577-4c0b9ba3dbd7"),
+    )
+    with pytest.raises(ValidationError) as info:
+        await live.create_session_token(request)
+    assert info.value.status == 422
+    assert [error.loc for error in info.value.errors] == [("body", "FULL")]
+    assert "avatar_persona and voice_agent are mutually exclusive" in str(info.value)
+
+
+async def test_streaming_validation_codes_are_validation_errors_naming_the_field(
+    streaming: StreamingClient,
+) -> None:
+    with pytest.raises(ValidationError) as missing:
+        await streaming.new_session(st.NewSessionRequest())  # neither avatar_id nor avatar_name
+    assert (missing.value.status, missing.value.code) == (400, 40001)
+    assert "avatar_id" in str(missing.value)
+    with pytest.raises(ValidationError) as invalid:
+        await streaming.list_sessions_v2(st.ListSessionsV2Query(token="not-a-page-token"))
+    assert (invalid.value.status, invalid.value.code) == (400, 400175)
+    assert "Invalid parameter: token" in str(invalid.value)
+
+
+async def test_a_per_call_timeout_overrides_the_clients(sim: Simulator) -> None:
+    body = st.CreateTokenRequest()
+    sim.inject("create_token", ("delay", 2.0))
+    async with StreamingClient(KEY, base_url=sim.url, timeout=30, retry=FAST) as patient:
+        with pytest.raises(TransportError) as info:
+            await patient.call("create_token", st.CreateTokenResponse, body=body, timeout=0.3)
+    assert info.value.timed_out and "0.3 s" in str(info.value)
+    sim.inject("create_token", ("delay", 0.5))
+    async with StreamingClient(KEY, base_url=sim.url, timeout=0.2, retry=FAST) as hasty:
+        answer, status = await hasty.call(
+            "create_token", st.CreateTokenResponse, body=body, timeout=5
+        )
+        assert status == 200 and answer.data.token
+        with pytest.raises(ValueError, match="positive"):
+            await hasty.call("create_token", st.CreateTokenResponse, body=body, timeout=0)
 
 
 async def test_validation_error_carries_field_locations(live: LiveAvatarClient) -> None:

@@ -310,6 +310,28 @@ async def test_liveavatar_validation_errors_are_fastapi_422_naming_the_field(
     await api.ok("liveavatar", "start_session", key=None, bearer=token)
 
 
+async def test_avatar_persona_and_voice_agent_together_are_a_422_naming_both(
+    sim_api: tuple[Simulator, Api],
+) -> None:
+    sim, api = sim_api
+    persona = {"voice_id": "c2527536-6d1f-4412-a643-53a3497dada9", "language": "en"}
+    agent = {"id": "4737ace9-ad5f-4d09-9577-4c0b9ba3dbd7"}
+    full = {"mode": "FULL", "avatar_id": PRIVATE_AVATAR}
+    both = validation_items(
+        await api.call(
+            "liveavatar",
+            "create_session_token",
+            body={**full, "avatar_persona": persona, "voice_agent": agent},
+        )
+    )
+    assert [(i.loc, i.type) for i in both] == [(["body", "FULL"], "value_error")]
+    assert "avatar_persona and voice_agent are mutually exclusive" in both[0].msg
+    assert sim.open_sessions() == 0
+    # Either one alone is fine.
+    await new_liveavatar_session(api, {**full, "avatar_persona": persona})
+    await new_liveavatar_session(api, {**full, "voice_agent": agent})
+
+
 async def test_streaming_validation_errors_use_vendor_codes_naming_the_field(
     sim_api: tuple[Simulator, Api],
 ) -> None:
@@ -434,8 +456,12 @@ async def test_concurrent_session_limit_per_key() -> None:
         first, _ = await new_liveavatar_session(api)
         await new_liveavatar_session(api)
         refused = await api.call("liveavatar", "create_session_token", body=OFFICIAL_LITE_BODY)
-        error = liveavatar_error(refused, 403)
-        assert error.message == "concurrent session limit (2) reached; stop a session first"
+        # Not 403: the key is fine, the account is full (see SessionLimitReached).
+        error = liveavatar_error(refused, 409)
+        assert error.message == (
+            "concurrent session limit (2) reached for this API key: "
+            "stop a session, or wait for one to end"
+        )
         other, _ = await new_liveavatar_session(api, key="other-account")  # its own limit
         # Accounts do not see each other's sessions.
         foreign = await api.call("liveavatar", "stop_session", body={"session_id": other})
@@ -470,7 +496,10 @@ async def test_liveavatar_state_errors_and_idempotent_stop(sim_api: tuple[Simula
     cross = await api.call(
         "liveavatar", "stop_session", key=None, bearer=other_token, body={"session_id": session_id}
     )
-    liveavatar_error(cross, 403)
+    cross_error = liveavatar_error(cross, 403)
+    assert cross_error.message.startswith(
+        f"This session token belongs to another session, not {session_id}: leave session_id out"
+    )
     await api.ok(
         "liveavatar", "stop_session", key=None, bearer=token, body={"reason": "USER_CLOSED"}
     )
@@ -605,7 +634,9 @@ async def test_sandbox_sessions_end_after_their_minute() -> None:
 
 
 async def test_idle_sessions_and_never_started_tokens_are_reaped() -> None:
-    config = SimulatorConfig(idle_timeout_seconds=0.5, reaper_interval_seconds=0.05)
+    config = SimulatorConfig(
+        idle_timeout_seconds=0.5, streaming_idle_timeout_seconds=0.5, reaper_interval_seconds=0.05
+    )
     async with running(config) as (sim, api):
         zombie, _ = await new_liveavatar_session(api)
         idle, idle_token = await new_liveavatar_session(api)
@@ -643,6 +674,34 @@ async def test_idle_sessions_and_never_started_tokens_are_reaped() -> None:
             await api.call("streaming", "start_session", body={"session_id": quiet}), 400, 400006
         )
         assert sim.open_sessions() == 3  # kept, patient, no_idle
+
+
+async def test_streaming_idle_timeout_absent_or_null_is_the_vendor_default() -> None:
+    # The LiveAvatar idle timeout (300 s) must not leak into Streaming sessions.
+    async with running(SimulatorConfig()) as (sim, api):
+        assert sim.config.idle_timeout_seconds == 300
+        absent = (await api.ok("streaming", "new_session", body=OFFICIAL_NEW)).data.session_id
+        pipecat = (
+            await api.ok("streaming", "new_session", body=PIPECAT_NEW_SESSION_BODY)
+        ).data.session_id
+        set_body = {**OFFICIAL_NEW, "activity_idle_timeout": 45}
+        explicit = (await api.ok("streaming", "new_session", body=set_body)).data.session_id
+        timeouts = {}
+        for session_id in (absent, pipecat, explicit):
+            session = sim.state.streaming_session(session_id)
+            assert session is not None
+            timeouts[session_id] = session.idle_timeout
+        assert timeouts == {absent: 120.0, pipecat: 120.0, explicit: 45.0}
+    # And the reaper applies it: a null timeout ends after the (shrunk) default.
+    config = SimulatorConfig(streaming_idle_timeout_seconds=0.3, reaper_interval_seconds=0.05)
+    async with running(config) as (sim, api):
+        quiet = (
+            await api.ok("streaming", "new_session", body=PIPECAT_NEW_SESSION_BODY)
+        ).data.session_id
+        session = sim.state.streaming_session(quiet)
+        assert session is not None
+        await eventually(lambda: not session.is_open)
+        assert session.end_reason is not None and session.end_reason.root == "IDLE_TIMEOUT"
 
 
 async def test_sessions_end_at_their_maximum_duration() -> None:
@@ -740,6 +799,22 @@ def test_cli_simulator_prints_its_url_first_and_exits_cleanly(stop_signal: int) 
     assert "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_cli_simulator_rejects_a_bad_port_with_usage(port: str) -> None:
+    assert SCRIPT, "heygen-avatar is not installed in this environment (make setup)"
+    done = subprocess.run(
+        [SCRIPT, "simulator", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "usage: heygen-avatar simulator" in done.stderr
+    assert "argument --port" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def heygen_simulator_config() -> SimulatorConfig:
     return SimulatorConfig(api_key=KEY, max_concurrent_sessions=1)
@@ -767,7 +842,7 @@ def test_pytest_fixture_works_in_a_sync_test(heygen_simulator: SimulatorThread) 
     assert status == 200
     decode_as(la.SessionTokenEnvelope, body)
     assert post("not-the-key")[0] == 401
-    assert post(KEY)[0] == 403  # the overridden config allows one session
+    assert post(KEY)[0] == 409  # the overridden config allows one session
     assert sim.open_sessions() == 1
     assert sim.requests_by_operation["create_session_token"] == 3
     sim.inject("create_session_token", 502)

@@ -491,3 +491,16 @@ class VoiceSetting(BaseModel):
         MISSING
     )
     elevenlabs_settings: ElevenLabsSettings | None | MISSING = MISSING
+
+
+# Schema properties marked x-secret (tokens, JWTs, credentials) never appear in a
+# repr or str of these models, so a logged or printed model cannot leak them.
+_SECRET_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "CreateTokenData": ("token",),
+    "IceServer": ("credential",),
+    "NewSessionData": ("access_token", "livekit_agent_token"),
+}
+for _class_name, _wire_names in _SECRET_PROPERTIES.items():
+    for _field_name, _field in globals()[_class_name].model_fields.items():
+        if (_field.alias or _field_name) in _wire_names:
+            _field.repr = False

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from heygen_models.streaming import NewSessionRequest
+
 # On/off behaviour switches (every other field but the codes is a number).
 _SWITCHES = frozenset({"realtime_alpha_ready_gate"})
+# The Streaming API's default `activity_idle_timeout` (120 s, PROTOCOL.md
+# section 2), read from the schema so the two cannot drift apart.
+_STREAMING_IDLE_DEFAULT = float(NewSessionRequest.model_fields["activity_idle_timeout"].default)
 
 
 @dataclass(frozen=True)
@@ -26,9 +31,11 @@ class SimulatorConfig:
             may ask for less, not more.
         streaming_session_duration_limit: Seconds a Streaming session may
             last once started (600 is what unpaid accounts see).
-        idle_timeout_seconds: Seconds without activity before a session ends
-            (5 minutes on the real services). A Streaming session's
-            ``activity_idle_timeout`` overrides it for that session.
+        idle_timeout_seconds: Seconds without activity before a LiveAvatar
+            session ends (5 minutes on the real service).
+        streaming_idle_timeout_seconds: Seconds without activity before a
+            Streaming session that did not set ``activity_idle_timeout`` (or
+            sent it as null) ends: the vendor's default, 120.
         max_concurrent_sessions: Open sessions allowed per API key and API
             (a session is open from token issue or ``streaming.new`` until it
             stops).
@@ -60,6 +67,7 @@ class SimulatorConfig:
     default_max_session_duration: int = 1200
     streaming_session_duration_limit: int = 600
     idle_timeout_seconds: float = 300.0
+    streaming_idle_timeout_seconds: float = _STREAMING_IDLE_DEFAULT
     max_concurrent_sessions: int = 3
     rate_limit_per_second: int = 20
     reaper_interval_seconds: float = 0.5

@@ -81,7 +81,10 @@ class ConcurrencyLimitReached(Exception):
     """
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"concurrent session limit ({limit}) reached; stop a session first")
+        super().__init__(
+            f"concurrent session limit ({limit}) reached for this API key: "
+            "stop a session, or wait for one to end"
+        )
         self.limit = limit
 
 

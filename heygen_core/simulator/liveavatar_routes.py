@@ -97,7 +97,9 @@ class LiveAvatarRoutes:
                 self._state, "liveavatar", call.owner, self._config.max_concurrent_sessions
             )
         except ConcurrencyLimitReached as exc:
-            raise self._refuse(403, str(exc)) from None
+            # The vendor's status for this is undocumented; 409 (the schema's
+            # SessionLimitReached) keeps it apart from credential refusals.
+            raise self._refuse(409, str(exc)) from None
         session = self._state.issue_liveavatar(call.owner, request, duration)
         return self._ok(
             call,
@@ -358,7 +360,12 @@ class LiveAvatarRoutes:
         """The session a stop/keep-alive is about: the token's own, or `session_id` (API key)."""
         if call.caller.session_id is not None:
             if isinstance(session_id, str) and session_id != call.caller.session_id:
-                raise self._refuse(403, "This session token belongs to another session")
+                raise self._refuse(
+                    403,
+                    f"This session token belongs to another session, not {session_id}: "
+                    "leave session_id out to act on the token's own session, "
+                    "or use the API key to act on another one",
+                )
             return self._bound_session(call)
         if not isinstance(session_id, str):
             raise Refusal(

@@ -234,13 +234,13 @@ class StreamingRoutes:
         # A dump, not attribute access: the field is deprecated and reading it warns.
         if request.model_dump(include={"disable_idle_timeout"}).get("disable_idle_timeout"):
             return None
-        # Only an explicit value counts: the model's default (120) is the
-        # vendor's, while an absent key gets the simulator's configured timeout.
+        # Absent or null (Pipecat sends null for "unset"): the service applies
+        # its default (120 s), which the config holds so tests can shrink it.
         if "activity_idle_timeout" in request.model_fields_set and isinstance(
             request.activity_idle_timeout, int
         ):
             return float(request.activity_idle_timeout)
-        return self._config.idle_timeout_seconds
+        return self._config.streaming_idle_timeout_seconds
 
     def _session(self, call: Call) -> StreamingSession:
         # Every session operation's body (SessionIdRequest, TaskRequest) names it.

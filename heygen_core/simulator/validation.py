@@ -2,14 +2,17 @@
 
 Bodies and query strings are decoded with `heygen_core.protocol.decode_as`
 into the operation's generated model; problems become `FieldProblem`s that
-each API's `Dialect` turns into its own error shape. Two things the models
+each API's `Dialect` turns into its own error shape. Three things the models
 cannot check are read from the schema document instead:
 
 - query strings are text, so values are first converted to the schema
   property's type (integer, number, boolean) as FastAPI does;
 - ``format: uuid`` is generated as a plain string (so ids round-trip byte for
   byte), so uuid fields in bodies, queries and paths are checked here,
-  answering what FastAPI answers for a bad UUID (``uuid_parsing``).
+  answering what FastAPI answers for a bad UUID (``uuid_parsing``);
+- ``not: {required: [a, b]}`` (fields that must not be sent together, such
+  as ``avatar_persona`` and ``voice_agent``) is ignored by the generator, so
+  it is checked here, answering a ``value_error`` that names the fields.
 """
 
 from __future__ import annotations
@@ -225,6 +228,16 @@ def _walk(
                     out.extend(found[0])
     if node.get("format") == "uuid" and isinstance(value, str) and not _is_uuid(value):
         out.append(_uuid_problem(loc))
+    exclusive = node.get("not", {}).get("required")
+    if isinstance(value, dict) and exclusive and all(name in value for name in exclusive):
+        names = " and ".join(", ".join(exclusive).rsplit(", ", 1))
+        out.append(
+            FieldProblem(
+                loc,
+                f"Value error, {names} are mutually exclusive: do not send them together",
+                "value_error",
+            )
+        )
     if isinstance(value, dict):
         properties = node.get("properties", {})
         extra = node.get("additionalProperties")
