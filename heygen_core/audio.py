@@ -504,6 +504,16 @@ class AudioConverter:
         """Whether input is at the output rate already, so nothing is resampled."""
         return self._passthrough
 
+    @property
+    def holds_audio(self) -> bool:
+        """Whether `flush` would return more audio.
+
+        Input waits here for its batch, and the resampler holds a few
+        milliseconds of delay: a caller whose input pauses must flush to get
+        them out.
+        """
+        return len(self._pending) >= 2 or self._stream is not None
+
     def push(self, audio: AudioInput) -> bytes:
         """Add input; return the converted mono PCM16 (24 kHz by default) that is ready.
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from heygen_core.audio import AudioConverter, AudioInput, to_pcm16_mono_24k
 from heygen_core.connection_events import ConnectionLost
 from heygen_core.errors import HeyGenError
-from heygen_core.realtime import Dialect, Event, RealtimeConnection
+from heygen_core.realtime import Dialect, Event, RealtimeConnection, RealtimeConnectionError
 
 logger = logging.getLogger("heygen_core.pump")
 
@@ -64,10 +64,10 @@ class PumpConfig:
     end_gap_seconds: float = 0.5
 
     def __post_init__(self) -> None:
+        # 10 s of 24 kHz PCM16 is 480 kB raw, 640 kB as base64: with its JSON
+        # around it, well under the service's 1 MB message limit.
         if not 20 <= self.first_chunk_ms <= 10_000 or not 20 <= self.chunk_ms <= 10_000:
             raise ValueError("chunk lengths must be between 20 and 10000 ms")
-        # 10 s of base64 PCM is 960 kB: the largest chunk that stays under the
-        # service's 1 MB message limit with its JSON around it.
         if self.lead_seconds < 0 or self.end_gap_seconds <= 0:
             raise ValueError("lead_seconds must be >= 0 and end_gap_seconds > 0")
 
@@ -144,6 +144,9 @@ class AudioPump:
         self._jobs: set[asyncio.Task[None]] = set()
         self._wire = asyncio.Lock()  # serialises chunk sends against interrupts
         self._turn = asyncio.Lock()  # utterances go out one after another
+        self._interrupts = 0  # a stream stops at an interrupt made after it started
+        self._streams: set[_StreamReader] = set()
+        self._closed = False  # the socket is gone for good: nothing more can be sent
         connection.on_event(self._on_event)
         connection.lost_utterances = self._lose_in_flight
 
@@ -160,12 +163,20 @@ class AudioPump:
 
         A whole buffer or file is converted here, before anything is sent:
         bad audio raises `AudioFormatError` from this call. A stream is read
-        by the task; a pause in it starts a new utterance, and a bad item
-        makes the task raise (after interrupting its utterance).
+        by the task; a pause in it starts a new utterance, an `interrupt`
+        ends it for good, and a bad item makes the task raise (after
+        interrupting its utterance).
+
+        Raises:
+            RealtimeConnectionError: The socket is gone for good (the session ended).
         """
+        if self._closed:
+            raise RealtimeConnectionError(
+                "the realtime socket is closed (the session ended); start a new session"
+            )
         utterances: list[Utterance] = []
         if isinstance(audio, AsyncIterable):
-            job = self._speak_stream(audio, sample_rate, channels, utterances)
+            job = self._speak_stream(audio, sample_rate, channels, utterances, self._interrupts)
         else:
             pcm = to_pcm16_mono_24k(audio, sample_rate, channels)
             utterance = self._new_utterance()
@@ -208,9 +219,13 @@ class AudioPump:
         """Stop the avatar now and drop everything queued or paced.
 
         ``agent.interrupt`` goes out at once; no chunk of an utterance that
-        was not fully sent is sent after it.
+        was not fully sent is sent after it, and a streamed `speak` reads
+        no further, even when it was between utterances.
         """
         self._generation += 1  # every in-flight sender checks this under the wire lock
+        self._interrupts += 1
+        for stream in self._streams:
+            stream.abort()
         for utterance in list(self._utterances.values()):
             if not utterance.done and utterance.status in ("queued", "sending", "sent", "playing"):
                 utterance._settle("interrupted")
@@ -256,8 +271,12 @@ class AudioPump:
         sample_rate: int | None,
         channels: int | None,
         utterances: list[Utterance],
+        interrupts: int,
     ) -> None:
         stream = _StreamReader(source, sample_rate, channels, self.config)
+        self._streams.add(stream)
+        if interrupts != self._interrupts or self._closed:
+            stream.abort()  # interrupted (or closed) before this task first ran
         try:
             while await stream.has_more():
                 utterance = self._new_utterance()
@@ -270,6 +289,7 @@ class AudioPump:
             await self._interrupt_unfinished(utterances)
             raise
         finally:
+            self._streams.discard(stream)
             await stream.close()
         if stream.error is not None:
             # A bad item: what was sent of its utterance must not dangle.
@@ -292,12 +312,13 @@ class AudioPump:
         offset = 0.0  # seconds of this utterance's audio already sent
         start: float | None = None
         alpha_buffered_ms = 0.0  # appended since the last commit
+        alpha_committed = False  # whether any of it was committed (will play)
 
         def live() -> bool:
             return generation == self._generation and not utterance.done
 
         async def send_chunk(chunk: bytes) -> bool:
-            nonlocal offset, start, alpha_buffered_ms
+            nonlocal offset, start, alpha_buffered_ms, alpha_committed
             if start is None:
                 start = utterance.started_at = loop.time()
             planned = start + max(0.0, offset - self.config.lead_seconds)
@@ -329,6 +350,7 @@ class AudioPump:
                     if alpha_buffered_ms >= _ALPHA_COMMIT_MS:
                         await self.connection.send(self._alpha_commit(utterance.event_id))
                         alpha_buffered_ms = 0.0
+                        alpha_committed = True
             if self.stats.first_chunk_at is None:
                 self.stats.first_chunk_at = now
             if not utterance.done:
@@ -369,12 +391,19 @@ class AudioPump:
                 await self.connection.send(end)
             elif alpha_buffered_ms >= _ALPHA_MIN_COMMIT_MS:
                 await self.connection.send(self._alpha_commit(utterance.event_id))
-            elif alpha_buffered_ms > 0:
-                await self.connection.send(
-                    realtime_alpha.AgentAudioBufferClear(
-                        type="agent.audio_buffer_clear", event_id=utterance.event_id
+            else:
+                if alpha_buffered_ms > 0:
+                    await self.connection.send(
+                        realtime_alpha.AgentAudioBufferClear(
+                            type="agent.audio_buffer_clear", event_id=utterance.event_id
+                        )
                     )
-                )
+                if not alpha_committed:
+                    # All of it was under 80 ms and cleared: the avatar plays
+                    # nothing and reports nothing, so it is over now.
+                    utterance._settle("ended")
+                    self._utterances.pop(utterance.event_id, None)
+                    return
         if not utterance.done:
             utterance.status = "sent"
 
@@ -418,18 +447,29 @@ class AudioPump:
         elif isinstance(event, ConnectionLost):
             pass  # _lose_in_flight already ran, from the connection
 
-    def _lose_in_flight(self) -> tuple[str, ...]:
+    def _lose_in_flight(self, reconnecting: bool) -> tuple[str, ...]:
+        # The socket closed under us. What was on the wire is cut off; what
+        # is queued goes out on the new socket, or, with none to come (the
+        # service ended the session), is lost too, and streams stop reading.
         lost = []
         self._generation += 1  # nothing of them may go out on the new socket
+        if not reconnecting:
+            self._closed = True
+            for stream in self._streams:
+                stream.abort()
         for utterance in list(self._utterances.values()):
-            if not utterance.done and utterance.status != "queued":
+            if not utterance.done and (utterance.status != "queued" or not reconnecting):
                 utterance._settle("lost")
                 lost.append(utterance.event_id)
+                self._utterances.pop(utterance.event_id, None)
         return tuple(lost)
 
     def close(self, reason: UtteranceStatus = "lost") -> None:
         """Stop sending and settle every open utterance (the session is ending)."""
         self._generation += 1
+        self._closed = True
+        for stream in self._streams:
+            stream.abort()
         for job in list(self._jobs):
             job.cancel()
         for utterance in self._utterances.values():
@@ -447,7 +487,9 @@ class _StreamReader:
     The reading task converts each item as it arrives (a TTS delivers 20 ms
     frames) and wakes the sender only when a whole chunk is ready, so the
     per-frame cost is the conversion alone, not a task switch. A pause of
-    ``end_gap_seconds`` with no new item ends the current utterance.
+    ``end_gap_seconds`` with no new item ends the current utterance, and
+    flushes what the converter holds (input at another rate waits there for
+    a whole batch). `abort` ends the stream at once (an interrupt).
     """
 
     def __init__(
@@ -470,7 +512,22 @@ class _StreamReader:
         self._source_done = False
         self._wake = asyncio.Event()
         self.error: BaseException | None = None
+        self.aborted = False
         self._task = asyncio.create_task(self._read(source), name="heygen-audio-reader")
+
+    def abort(self) -> None:
+        """End the stream now: no new utterance starts, the current one stops."""
+        self.aborted = True
+        self._wake.set()
+
+    def _holds_audio(self) -> bool:
+        return self._converter is not None and self._converter.holds_audio
+
+    def _flush_converter(self) -> None:
+        # The input paused or ended: what the converter batches must go out.
+        if self._converter is not None:
+            self._buffer += self._converter.flush()
+            self._converter.batch_ms = self._config.first_chunk_ms
 
     async def _read(self, source: AsyncIterable[AudioInput]) -> None:
         try:
@@ -484,7 +541,10 @@ class _StreamReader:
                         self._channels,
                         batch_ms=self._config.first_chunk_ms,
                     )
+                held = converter.holds_audio
                 out = converter.push(item)
+                if not out and not held and converter.holds_audio:
+                    self._wake.set()  # audio is held: has_more starts the gap timer
                 if out:
                     self._buffer += out
                     # Resample a chunk at a time: per-call overhead dominates
@@ -501,15 +561,28 @@ class _StreamReader:
     async def has_more(self) -> bool:
         """Wait until there is audio for a new utterance; False at the end of the source."""
         self._need = 1  # any audio starts an utterance
-        while not self._buffer and not self._source_done:
+        while not self._buffer and not self.aborted and self.error is None:
+            if not self._holds_audio():
+                if self._source_done:
+                    break
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            # Audio waits in the converter for a whole batch: it goes out
+            # once the source ends or pauses, as at 24 kHz.
+            idle = self._loop.time() - self._last_item
+            if self._source_done or idle >= self._config.end_gap_seconds:
+                self._flush_converter()
+                continue
             self._wake.clear()
-            await self._wake.wait()
-        return bool(self._buffer) and self.error is None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._config.end_gap_seconds - idle)
+        return bool(self._buffer) and self.error is None and not self.aborted
 
     async def utterance_chunks(self) -> AsyncIterator[bytes]:
         """Yield one utterance's audio in chunks; stop at a pause or the end of the source."""
         self._need = self._first_bytes
-        while True:
+        while not self.aborted:
             if len(self._buffer) >= self._need:
                 with memoryview(self._buffer) as view:
                     chunk = bytes(view[: self._need])  # one copy, not two
@@ -520,10 +593,8 @@ class _StreamReader:
             idle = self._loop.time() - self._last_item
             if self._source_done or idle >= self._config.end_gap_seconds:
                 if self.error is None:
-                    tail = self._converter.flush() if self._converter is not None else b""
-                    if self._converter is not None:
-                        self._converter.batch_ms = self._config.first_chunk_ms
-                    rest = bytes(self._buffer) + tail
+                    self._flush_converter()
+                    rest = bytes(self._buffer)
                     self._buffer.clear()
                     if rest:
                         yield rest

@@ -44,7 +44,12 @@ class ReadyTimeout:
 
 @dataclass(frozen=True)
 class ConnectionLost:
-    """The control socket closed unexpectedly while the session was alive.
+    """The control socket closed while audio was still owed to the avatar.
+
+    Either it dropped unexpectedly (``reconnecting`` is True while the library
+    tries again), or the service ended the session, or every reconnect failed
+    (``reconnecting`` is False: unfinished utterances are marked ``lost`` and
+    later commands raise).
 
     Attributes:
         code: WebSocket close code, if one was received.

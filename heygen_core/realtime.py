@@ -71,15 +71,19 @@ class RealtimeConnection:
         ready_fallback: What happens when `ready_timeout` runs out:
             ``"open"`` (default) opens the gate and emits `ReadyTimeout`,
             because reports differ on whether every mode sends the state;
-            ``"raise"`` makes waiting senders raise `RealtimeConnectionError`.
+            ``"raise"`` makes waiting senders, and every later send, raise
+            `RealtimeConnectionError` (until a reconnect starts afresh).
         keep_alive_interval: Seconds between keep-alives (None: none). LITE
             sends ``session.keep_alive`` on the socket; elsewhere
             `rest_keep_alive` is called.
         rest_keep_alive: The REST keep-alive, for dialects without one.
         reconnect: Backoff and attempts for reconnecting after an unexpected
             close (``max_attempts=1`` disables reconnecting).
-        lost_utterances: Called on an unexpected close; returns the event ids
-            whose audio was cut off (the audio pump provides it).
+        lost_utterances: Called when the socket closes other than by
+            `close()`, with whether a reconnect follows; returns the event
+            ids whose audio was cut off (the audio pump provides it). They
+            are reported in a `ConnectionLost` event, which also comes when
+            the service ends the session (with ``reconnecting=False``).
         open_timeout: Seconds allowed to open the socket.
     """
 
@@ -94,7 +98,7 @@ class RealtimeConnection:
         keep_alive_interval: float | None = 60.0,
         rest_keep_alive: Callable[[], Awaitable[object]] | None = None,
         reconnect: RetryPolicy | None = None,
-        lost_utterances: Callable[[], tuple[str, ...]] | None = None,
+        lost_utterances: Callable[[bool], tuple[str, ...]] | None = None,
         open_timeout: float = 10.0,
     ) -> None:
         if ready_timeout <= 0:
@@ -124,6 +128,7 @@ class RealtimeConnection:
         self._finished = asyncio.Event()
         self._hub: EventHub[Event] = EventHub()
         self._tasks: list[asyncio.Task[None]] = []
+        self._watchdog: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         # The URL path carries only the session id, but the query string of a
@@ -133,7 +138,7 @@ class RealtimeConnection:
     @property
     def is_ready(self) -> bool:
         """Whether commands are being released to the socket."""
-        return self._ready.is_set()
+        return self._ready.is_set() and not self._ready_failed and not self._finished.is_set()
 
     @property
     def is_closed(self) -> bool:
@@ -144,7 +149,7 @@ class RealtimeConnection:
         """Open the socket and start reading; returns before the session is ready."""
         self._ws = await self._open()
         self._tasks.append(asyncio.create_task(self._read_loop(), name="heygen-realtime-reader"))
-        self._tasks.append(asyncio.create_task(self._ready_watchdog(), name="heygen-ready-gate"))
+        self._start_watchdog()
         if self.keep_alive_interval is not None:
             self._tasks.append(
                 asyncio.create_task(self._keep_alive_loop(), name="heygen-keep-alive")
@@ -171,10 +176,16 @@ class RealtimeConnection:
             ) from None
 
     async def wait_ready(self) -> None:
-        """Wait until commands may be sent (see `ready_timeout` and `ready_fallback`)."""
-        if self._ready.is_set():
-            return
-        await self._ready.wait()
+        """Wait until commands may be sent (see `ready_timeout` and `ready_fallback`).
+
+        Raises:
+            RealtimeConnectionError: The connection is finished, or the
+                service did not report ready in time (``ready_fallback="raise"``).
+        """
+        if not self._ready.is_set():
+            await self._ready.wait()
+        if self._finished.is_set():
+            raise RealtimeConnectionError("the realtime socket is closed; start a new session")
         if self._ready_failed:
             raise RealtimeConnectionError(
                 f"the service did not report 'connected' within {self.ready_timeout:g} s"
@@ -244,9 +255,12 @@ class RealtimeConnection:
         if self._finished.is_set():
             return
         self._finished.set()
-        if not self._ready.is_set():
-            self._ready_failed = True
-            self._ready.set()  # release waiting senders; send_now will raise
+        self._ready.set()  # release waiting senders: they raise, the socket is gone
+        # The keep-alive and ready watchdog have nothing left to do.
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
         self._hub.finish()
 
     def _open_gate(self) -> None:
@@ -297,10 +311,13 @@ class RealtimeConnection:
                         )
             except ConnectionClosed:
                 pass
-            if self._closing or self._session_over():
+            if self._closing:
                 break
-            lost = self.lost_utterances() if self.lost_utterances else ()
-            reconnecting = self.reconnect_policy.max_attempts > 1
+            # Closed by the service: a network drop is reconnected; the end
+            # of the session (idle timeout, maximum duration, a REST stop
+            # elsewhere) is not, and whatever was unfinished is lost.
+            reconnecting = not self._session_over() and self.reconnect_policy.max_attempts > 1
+            lost = self.lost_utterances(reconnecting) if self.lost_utterances else ()
             await self._emit(
                 ConnectionLost(ws.close_code, ws.close_reason or "", lost, reconnecting)
             )
@@ -308,12 +325,17 @@ class RealtimeConnection:
                 break
             attempts = await self._reconnect()
             if attempts is None:
+                if not self._closing:
+                    lost = self.lost_utterances(False) if self.lost_utterances else ()
+                    reason = "no reconnect succeeded; the socket is closed for good"
+                    await self._emit(ConnectionLost(None, reason, lost, False))
                 break
             await self._emit(Reconnected(attempts))
         self._finish()
 
     async def _reconnect(self) -> int | None:
         self._ready.clear()
+        self._ready_failed = False  # a new socket gets a new ready timeout
         self.session_state = None
         for attempt in range(1, self.reconnect_policy.max_attempts):
             await asyncio.sleep(self.reconnect_policy.backoff(attempt))
@@ -327,10 +349,18 @@ class RealtimeConnection:
             if not self.wait_for_connected:
                 self._open_gate()
             else:
-                self._tasks.append(asyncio.create_task(self._ready_watchdog()))
+                self._start_watchdog()
             return attempt
         logger.error("realtime socket lost for good after %d attempts", attempt)
         return None
+
+    def _start_watchdog(self) -> None:
+        # One per socket: the previous socket's, if still waiting, must not
+        # time out the new one.
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watchdog = asyncio.create_task(self._ready_watchdog(), name="heygen-ready-gate")
+        self._tasks.append(self._watchdog)
 
     async def _ready_watchdog(self) -> None:
         try:

@@ -9,12 +9,10 @@ report of the run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import time
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
@@ -31,14 +29,11 @@ from heygen_core.cli_errors import (
     describe_error,
 )
 from heygen_core.live_display import SpeakProgress
-from heygen_core.liveavatar_client import API_KEY_ENV
 from heygen_core.png import write_png
 from heygen_core.protocol import UnknownEvent
 from heygen_core.realtime import Event
+from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
-
-SIMULATOR_KEY = "simulator-key"
-"""The key used against the embedded simulator (it accepts any non-empty key)."""
 
 
 @dataclass
@@ -70,21 +65,6 @@ class SayReport:
     session_stopped: bool
     avatar_audio_seconds: float | None = None
     frames_saved: int | None = None
-
-
-@contextlib.asynccontextmanager
-async def target(api_base: str | None) -> AsyncIterator[tuple[str, str | None, str]]:
-    """Yield (base URL, API key or None for the environment, label)."""
-    if api_base is not None:
-        yield api_base, None, api_base
-        return
-    if os.environ.get(API_KEY_ENV):
-        yield "https://api.liveavatar.com", None, "https://api.liveavatar.com"
-        return
-    from heygen_core.simulator import Simulator
-
-    async with Simulator() as sim:
-        yield sim.url, SIMULATOR_KEY, "simulator"
 
 
 def _describe(event: Event) -> str:
@@ -143,17 +123,20 @@ async def say(
     events_out: TextIO,
     outputs: MediaOutputs | None = None,
     plain: bool | None = None,
+    sessions: list[AvatarSession] | None = None,
 ) -> SayReport:
     """Speak `path` through a new session and return the report.
 
     Progress and events go to `events_out`: bars on a terminal, plain lines
-    otherwise (or when `plain` is True).
+    otherwise (or when `plain` is True). The session is appended to
+    `sessions` as soon as it exists, so a caller stopped by Ctrl-C can still
+    tell whether it was created and stopped.
     """
     outputs = outputs or MediaOutputs()
     # Convert first: a bad file fails before any session is created.
     pcm = to_pcm16_mono_24k(str(path))
     total_seconds = len(pcm) / 48_000
-    async with target(api_base) as (base_url, api_key, label):
+    async with live_avatar_target(api_base) as (base_url, api_key, label):
         session = AvatarSession.live_avatar(
             avatar_id=avatar_id,
             sandbox=avatar_id == SANDBOX_AVATAR_ID,
@@ -161,6 +144,8 @@ async def say(
             base_url=base_url,
             media=outputs.wanted,
         )
+        if sessions is not None:
+            sessions.append(session)
         marks: dict[str, float] = {}
         avatar_audio = bytearray()
         frames: list[Path] = []
@@ -273,6 +258,16 @@ def format_report(report: SayReport) -> str:
     return "\n".join(lines)
 
 
+def _stop_outcome(sessions: list[AvatarSession]) -> str:
+    """What became of the session, for the line printed after Ctrl-C."""
+    session = sessions[0] if sessions else None
+    if session is None or session.session_id is None:
+        return "no session was created"
+    if session.stopped_cleanly:
+        return "the session was stopped"
+    return f"session {session.session_id} could not be stopped; it ends at its idle timeout"
+
+
 def run_say(
     audio_file: str,
     *,
@@ -294,12 +289,20 @@ def run_say(
         print(f"heygen-avatar say: {what}: {audio_file}", file=err)
         return EXIT_FAILED
     started = time.monotonic()
+    sessions: list[AvatarSession] = []
     try:
         report = asyncio.run(
-            say(path, avatar_id=avatar_id, api_base=api_base, events_out=err, outputs=outputs)
+            say(
+                path,
+                avatar_id=avatar_id,
+                api_base=api_base,
+                events_out=err,
+                outputs=outputs,
+                sessions=sessions,
+            )
         )
     except KeyboardInterrupt:
-        print("heygen-avatar say: interrupted; the session was stopped", file=err)
+        print(f"heygen-avatar say: interrupted; {_stop_outcome(sessions)}", file=err)
         return EXIT_INTERRUPTED
     except EXPECTED_ERRORS as exc:
         print(f"heygen-avatar say: {describe_error(exc)}", file=err)

@@ -16,12 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from heygen_models import lite
+from heygen_models import liveavatar as la
+from websockets.asyncio.client import connect
 
 from heygen_core.audio_pump import PumpConfig
-from heygen_core.connection_events import ReadyTimeout
+from heygen_core.connection_events import ConnectionLost, ReadyTimeout
 from heygen_core.errors import AudioFormatError, HeyGenError
-from heygen_core.realtime import Event
-from heygen_core.session import AvatarSession
+from heygen_core.liveavatar_client import LiveAvatarClient
+from heygen_core.realtime import Event, RealtimeConnection
+from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
 
 KEY = "sim-key"
@@ -59,12 +63,54 @@ def speaks(sim: Simulator, session_id: str) -> list[tuple[float, str, dict[str, 
     return [e for e in sim.client_events(session_id) if e[1] == "agent.speak"]
 
 
-async def test_commands_wait_for_connected_and_nothing_is_dropped(sim: Simulator) -> None:
-    async with session_for(sim) as session:
-        assert session.connection.is_ready
-        result = await session.speak(tone(0.5), sample_rate=RATE)
-        assert await result.finished() == ("ended",)
-    assert sim.dropped_before_ready == 0
+async def started_ws_url(client: LiveAvatarClient) -> tuple[str, str, str]:
+    """Start a sandbox LITE session: (session id, session token, ws_url)."""
+    token = await client.create_session_token(
+        la.LiteSessionTokenRequest(mode="LITE", avatar_id=SANDBOX_AVATAR_ID, is_sandbox=True)
+    )
+    started = await client.start_session(token.data.session_token)
+    assert isinstance(started.data.ws_url, str)
+    return token.data.session_id, token.data.session_token, started.data.ws_url
+
+
+async def test_commands_sent_before_connected_wait_for_it_and_nothing_is_dropped(
+    sim: Simulator,
+) -> None:
+    listen = {"type": "agent.start_listening", "event_id": "early"}
+    async with LiveAvatarClient(KEY, base_url=sim.url) as client:
+        raw_sid, raw_token, raw_url = await started_ws_url(client)
+        sid, token, url = await started_ws_url(client)
+        # The check can fail: a client that sends before `connected` loses the command.
+        async with connect(raw_url, proxy=None) as ws:
+            await ws.send(json.dumps(listen))
+            async with asyncio.timeout(5):
+                while json.loads(await ws.recv()).get("state") != "connected":
+                    pass
+        assert sim.dropped_before_ready == 1
+        # Our connection, given the same command as early, holds it until `connected`.
+        conn = RealtimeConnection(url, keep_alive_interval=None)
+        try:
+            await conn.connect()
+            assert not conn.is_ready and conn.session_state != "connected"
+            await asyncio.wait_for(
+                conn.send(lite.AgentStartListening(type="agent.start_listening", event_id="held")),
+                5,
+            )
+            for _ in range(100):
+                if sim.events_by_type["agent.start_listening"] == 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await conn.close()
+            await client.stop_session(session_token=token)
+            await client.stop_session(session_token=raw_token)
+    assert sim.dropped_before_ready == 1  # the raw socket's only
+    connected_at = next(t for t, _, w in sim.server_events(sid) if w.get("state") == "connected")
+    held_at = next(t for t, _, w in sim.client_events(sid) if w.get("event_id") == "held")
+    assert held_at >= connected_at
+    listening = [w for _, k, w in sim.server_events(sid) if k == "agent.state_updated"]
+    assert [w["new_state"] for w in listening] == ["listening"]  # the avatar acted on it
+    assert not [k for _, k, _ in sim.server_events(raw_sid) if k == "agent.state_updated"]
     assert sim.open_sessions() == 0
 
 
@@ -169,9 +215,18 @@ async def test_streamed_input_with_a_pause_makes_two_utterances(sim: Simulator) 
     assert len(sim.received_audio(sid)) == 14400 * 2
 
 
-async def test_interrupt_stops_queued_audio_for_good(sim: Simulator) -> None:
+@pytest.mark.parametrize("dialect", ["lite", "realtime-alpha"])
+async def test_interrupt_stops_queued_audio_for_good(sim: Simulator, dialect: str) -> None:
     pump = PumpConfig(first_chunk_ms=200, chunk_ms=500, lead_seconds=0.5)
-    async with session_for(sim, pump=pump) as session:
+    if dialect == "lite":
+        session = session_for(sim, pump=pump)
+        audio_kinds = ("agent.speak", "agent.speak_end")
+    else:
+        session = AvatarSession.interactive_avatar(
+            avatar_id="Wayne_20240711", api_key=KEY, base_url=sim.url, pump=pump
+        )
+        audio_kinds = ("agent.audio_buffer_append", "agent.audio_buffer_commit")
+    async with session:
         result = await session.speak(tone(6.0), sample_rate=RATE, wait=False)
         await asyncio.sleep(0.9)
         await session.interrupt()
@@ -181,10 +236,17 @@ async def test_interrupt_stops_queued_audio_for_good(sim: Simulator) -> None:
         assert sid is not None
     events = sim.client_events(sid)
     interrupt_at = next(i for i, e in enumerate(events) if e[1] == "agent.interrupt")
-    assert not [e for e in events[interrupt_at:] if e[1] in ("agent.speak", "agent.speak_end")]
+    assert not [e for e in events[interrupt_at:] if e[1] in audio_kinds]
     assert sim.chunks_after_interrupt == 0
-    assert sim.server_events_by_type["agent.speak_interrupted"] >= 1
-    sent = speaks(sim, sid)
+    if dialect == "lite":
+        assert sim.server_events_by_type["agent.speak_interrupted"] >= 1
+    else:
+        # The avatar was talking (a commit had gone out) and is idle after the interrupt.
+        statuses = [(t, w["status"]) for t, k, w in sim.server_events(sid) if k == "agent.status"]
+        interrupted_at = events[interrupt_at][0]
+        assert any(s == "talking" for t, s in statuses if t < interrupted_at)
+        assert [s for t, s in statuses if t >= interrupted_at] == ["idle"]
+    sent = [e for e in events if e[1] == audio_kinds[0]]
     assert 0 < len(sent) < 12
 
 
@@ -280,10 +342,26 @@ async def test_a_failed_start_stops_the_created_session(sim: Simulator) -> None:
 
 
 async def test_session_closed_by_the_service_is_stopped_once(sim: Simulator) -> None:
-    async with session_for(sim) as session:
+    seen: list[Event] = []
+    session = session_for(sim)
+    session.on_event(seen.append)
+    async with session:
         sid = session.session_id
-    assert sim.requests_by_operation["stop_session"] == 1
-    assert sid is not None and sim.open_websockets() == 0
+        assert sid is not None
+        connection = session.connection
+        # Ended elsewhere: another client's REST stop.
+        async with LiveAvatarClient(KEY, base_url=sim.url) as other:
+            await other.stop_session(la.StopSessionRequest(session_id=sid))
+        await asyncio.wait_for(connection.wait_closed(), 5)
+        assert connection.session_state == "closed"
+        assert sim.open_sessions() == 0 and sim.open_websockets() == 0
+        # The user is told, and nothing is reconnected.
+        lost = [e for e in seen if isinstance(e, ConnectionLost)]
+        assert [(e.lost_event_ids, e.reconnecting) for e in lost] == [((), False)]
+    # Leaving still stops it through REST, once, and without an error.
+    assert session.stopped_cleanly
+    assert sim.requests_by_operation["stop_session"] == 2  # the other client's, then ours
+    assert sim.open_sessions() == 0 and sim.open_websockets() == 0
 
 
 async def test_events_are_typed_and_iterable(sim: Simulator) -> None:
@@ -349,10 +427,13 @@ def test_say_command_on_the_embedded_simulator(tmp_path: Path) -> None:
     assert "event:" in done.stderr
 
 
-def test_ctrl_c_during_say_stops_the_session(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_fails", [False, True], ids=["stopped", "stop-refused"])
+def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fails: bool) -> None:
     path = tmp_path / "long.wav"
     path.write_bytes(wav_bytes(tone(20.0), RATE))
     with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
+        if stop_fails:
+            sim.inject("stop_session", 400)  # not retried: the session stays open
         script = Path(sys.executable).parent / "heygen-avatar"
         env = {**os.environ, "HEYGEN_LIVE_AVATAR_API_KEY": KEY}
         proc = subprocess.Popen(
@@ -371,8 +452,14 @@ def test_ctrl_c_during_say_stops_the_session(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err
         assert "Traceback" not in err
-        assert sim.open_sessions() == 0
         assert sim.requests_by_operation["stop_session"] == 1
+        if stop_fails:
+            assert "the session was stopped" not in err
+            assert "could not be stopped; it ends at its idle timeout" in err
+            assert sim.open_sessions() == 1
+        else:
+            assert "interrupted; the session was stopped" in err
+            assert sim.open_sessions() == 0
 
 
 async def test_reconnect_after_an_unexpected_close_reports_what_was_lost(sim: Simulator) -> None:

@@ -531,6 +531,37 @@ async def test_alpha_endpoint_in_the_alpha_dialect(
     assert sim.events_by_type["agent.end_listening"] == 1
 
 
+async def test_alpha_interrupt_drops_uncommitted_audio_and_counts_late_appends(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    session_id, url = await alpha_session(sim, http)
+
+    def append(event_id: str, audio: bytes) -> str:
+        return json.dumps(
+            {"type": "agent.audio_buffer_append", "event_id": event_id, "audio": b64(audio)}
+        )
+
+    def commit(event_id: str) -> str:
+        return json.dumps({"type": "agent.audio_buffer_commit", "event_id": event_id, "audio": ""})
+
+    async with connect(url, proxy=None) as ws:
+        c = Client(ws)
+        await c.connected()
+        await ws.send(append("a", pcm(0.3)))  # appended, not committed
+        await ws.send(json.dumps({"type": "agent.interrupt", "event_id": "i"}))
+        # A client that goes on with the interrupted audio: dropped, counted.
+        await ws.send(append("a", pcm(0.2, 1)))
+        await ws.send(commit("a"))
+        # A new utterance plays alone: nothing of "a" was left in the buffer.
+        await ws.send(append("b", pcm(0.1, 2)))
+        await ws.send(commit("b"))
+        _, talking = await c.expect("agent.status", status="talking")
+        assert talking["event_id"] == "b"
+        await c.expect("agent.status", status="idle")
+    assert sim.chunks_after_interrupt == 1
+    assert sim.received_audio(session_id) == pcm(0.3) + pcm(0.1, 2)
+
+
 async def test_alpha_endpoint_also_speaks_lite(sim: Simulator, http: aiohttp.ClientSession) -> None:
     session_id, url = await alpha_session(sim, http)
     async with connect(url, proxy=None) as ws:

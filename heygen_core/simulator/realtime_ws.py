@@ -534,6 +534,11 @@ class _Connection:
                     )
                 )
         self.utterances.clear()
+        # Appended but uncommitted alpha audio is dropped too; later appends
+        # of it count as chunks after the interrupt.
+        self.interrupted.update(self.alpha_buffer_ids)
+        self.alpha_buffer.clear()
+        self.alpha_buffer_ids.clear()
         # Back to idle: each dialect reports it if it was playing, or if it
         # is the one the client spoke (an interrupt also ends listening).
         if dialect == "lite" or any(item.dialect == "lite" for item in stopped):
