@@ -16,6 +16,7 @@ from heygen_models import full
 
 from heygen_core.cli_errors import EXIT_FAILED, EXIT_INTERRUPTED, EXPECTED_ERRORS, describe_error
 from heygen_core.realtime import Event
+from heygen_core.say_command import stop_outcome
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 
@@ -33,10 +34,57 @@ def _transcript(event: Event) -> str | None:
     return None
 
 
+class _Answers:
+    """Which lines the avatar has answered: one ``avatar.speak_ended`` per line sent."""
+
+    def __init__(self) -> None:
+        self.all_done = asyncio.Event()
+        self._asked: set[str] = set()
+        self._ended: set[str] = set()
+        self._anonymous = 0  # speak_ended events that name no command
+        self._stopped = False
+
+    @property
+    def pending(self) -> bool:
+        """Whether a line is still waiting for its answer."""
+        return not self._stopped and len(self._asked - self._ended) > self._anonymous
+
+    def asked(self, event_id: str) -> None:
+        self._asked.add(event_id)
+        self._check()
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, full.SessionStopped):
+            self._stopped = True
+        elif isinstance(event, full.AvatarSpeakEnded):
+            # The answer may end before speak_response returns its id: keep it.
+            source = event.source_event_id
+            if isinstance(source, str):
+                self._ended.add(source)
+            else:
+                self._anonymous += 1
+        self._check()
+
+    def _check(self) -> None:
+        if self.pending:
+            self.all_done.clear()
+        else:
+            self.all_done.set()
+
+
 async def chat(
-    lines: asyncio.Queue[str | None], *, avatar_id: str, api_base: str | None, out: TextIO
+    lines: asyncio.Queue[str | None],
+    *,
+    avatar_id: str,
+    api_base: str | None,
+    out: TextIO,
+    sessions: list[AvatarSession] | None = None,
 ) -> int:
-    """Send each queued line as speak_response and print transcripts; None ends the chat."""
+    """Send each queued line as speak_response and print transcripts; None ends the chat.
+
+    The session is appended to `sessions` as soon as it exists, so a caller
+    stopped by Ctrl-C can tell whether it was stopped.
+    """
     async with live_avatar_target(api_base) as (base_url, api_key, label):
         session = AvatarSession.live_avatar(
             mode="FULL",
@@ -45,35 +93,35 @@ async def chat(
             api_key=api_key,
             base_url=base_url,
         )
-        answered = asyncio.Event()
+        if sessions is not None:
+            sessions.append(session)
+        answers = _Answers()
 
         def on_event(event: Event) -> None:
             text = _transcript(event)
             if text is not None:
                 print(text, file=out, flush=True)
-            if isinstance(event, full.AvatarSpeakEnded | full.SessionStopped):
-                answered.set()
+            answers.on_event(event)
 
         session.on_event(on_event)
         async with session:
             print(f"[connected to {label}; type a line, Ctrl-D to end]", file=out, flush=True)
-            pending = False
             while (line := await lines.get()) is not None:
                 if not line.strip():
                     continue
-                answered.clear()
-                pending = True
-                await session.speak_response(line.strip())
-            if pending:
+                answers.asked(await session.speak_response(line.strip()))
+            if answers.pending:
                 try:
-                    await asyncio.wait_for(answered.wait(), _ANSWER_TIMEOUT)
+                    await asyncio.wait_for(answers.all_done.wait(), _ANSWER_TIMEOUT)
                 except TimeoutError:
                     print("[no answer from the avatar in time]", file=out, flush=True)
                     return 1
     return 0
 
 
-async def _chat_stdin(avatar_id: str, api_base: str | None, out: TextIO) -> int:
+async def _chat_stdin(
+    avatar_id: str, api_base: str | None, out: TextIO, sessions: list[AvatarSession]
+) -> int:
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
@@ -85,17 +133,18 @@ async def _chat_stdin(avatar_id: str, api_base: str | None, out: TextIO) -> int:
 
     reader = loop.run_in_executor(None, read)
     try:
-        return await chat(lines, avatar_id=avatar_id, api_base=api_base, out=out)
+        return await chat(lines, avatar_id=avatar_id, api_base=api_base, out=out, sessions=sessions)
     finally:
         reader.cancel()
 
 
 def run_chat(*, avatar_id: str, api_base: str | None, out: TextIO, err: TextIO) -> int:
     """Run ``heygen-avatar chat --mode full``; return the exit code."""
+    sessions: list[AvatarSession] = []
     try:
-        return asyncio.run(_chat_stdin(avatar_id, api_base, out))
+        return asyncio.run(_chat_stdin(avatar_id, api_base, out, sessions))
     except KeyboardInterrupt:
-        print("heygen-avatar chat: interrupted; the session was stopped", file=err)
+        print(f"heygen-avatar chat: interrupted; {stop_outcome(sessions)}", file=err)
         return EXIT_INTERRUPTED
     except EXPECTED_ERRORS as exc:
         print(f"heygen-avatar chat: {describe_error(exc)}", file=err)

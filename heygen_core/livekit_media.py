@@ -33,6 +33,7 @@ from heygen_core.media import (
     VideoFrame,
     check_pcm16,
     on_topic,
+    present_then_changes,
 )
 
 logger = logging.getLogger("heygen_core.media")
@@ -160,6 +161,8 @@ class LiveKitRoom(MediaRoom):
         self._joined = True
         # Tracks published before we joined arrive as track_subscribed too;
         # participants already there do not arrive as participant_connected.
+        # Iterators made before this point hear of them here; later ones
+        # start from `users` (see `user_events`).
         for participant in room.remote_participants.values():
             if is_user(participant.identity, self._own_identity()):
                 await self._participants.emit(ParticipantEvent("joined", participant.identity))
@@ -201,8 +204,11 @@ class LiveKitRoom(MediaRoom):
         return self._video(self._track_events(AVATAR_IDENTITY, rtc.TrackKind.KIND_VIDEO), format)
 
     def user_events(self) -> AsyncIterator[ParticipantEvent]:
-        """Users joining and leaving (the avatar is filtered out)."""
-        return self._participants.subscribe()
+        """Users joining and leaving (the avatar is filtered out).
+
+        It starts with the users already in the room, each as ``joined``.
+        """
+        return present_then_changes(self.users, self._participants.subscribe())
 
     def user_audio(self, identity: str, sample_rate: int = 16_000) -> AsyncIterator[AudioChunk]:
         """One user's microphone, mono, at `sample_rate` (for speech-to-text)."""
@@ -213,8 +219,9 @@ class LiveKitRoom(MediaRoom):
     async def publish_audio(self, pcm: bytes, sample_rate: int) -> None:
         """Publish mono PCM16 as this participant's microphone, in real time.
 
-        The track is published on first use and reused; the SDK paces the
-        capture, so this returns about when the audio has been sent.
+        The track is published on first use and reused. The SDK queues up to
+        a second of audio ahead; this waits until that queue has played out,
+        so it returns about when the audio has been sent.
 
         Raises:
             AudioFormatError: Odd byte count or a bad sample rate.
@@ -239,6 +246,7 @@ class LiveKitRoom(MediaRoom):
                 chunk = pcm[start * 2 : (start + step) * 2]
                 frame = rtc.AudioFrame(chunk, sample_rate, 1, len(chunk) // 2)
                 await source.capture_frame(frame)
+            await source.wait_for_playout()
 
     async def send_data(self, payload: bytes, topic: str) -> None:
         """Send a reliable data packet on `topic` to the room."""
@@ -266,6 +274,8 @@ class LiveKitRoom(MediaRoom):
         self._left = True
         with contextlib.suppress(Exception):
             await room.disconnect()
+        # After a failed connect, iterators made on this room end here too.
+        self._finish()
 
     def _finish(self) -> None:
         self._tracks.finish()

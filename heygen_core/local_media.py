@@ -35,6 +35,7 @@ from heygen_core.media import (
     VideoFrame,
     check_pcm16,
     on_topic,
+    present_then_changes,
 )
 from heygen_core.room_wire import MediaPacket, RoomWireError, pack_audio, room_socket_url, unpack
 
@@ -86,6 +87,7 @@ class LocalRoom(MediaRoom):
         try:
             socket_url = room_socket_url(url)
         except ValueError as exc:
+            self._fail()
             raise MediaError(str(exc)) from None
         try:
             self._ws = await asyncio.wait_for(
@@ -99,6 +101,7 @@ class LocalRoom(MediaRoom):
             )
             welcome = json.loads(await asyncio.wait_for(self._ws.recv(), self._connect_timeout))
         except websockets.InvalidStatus as exc:
+            self._fail()
             status = exc.response.status_code
             body = exc.response.body.decode("utf-8", "replace")[:200] if exc.response.body else ""
             raise MediaError(
@@ -107,13 +110,19 @@ class LocalRoom(MediaRoom):
             ) from None
         except (OSError, TimeoutError, websockets.WebSocketException, ValueError) as exc:
             await self._drop_socket()
+            self._fail()
             raise MediaError(
                 f"could not join the simulator's room at {socket_url}: "
                 f"{type(exc).__name__}: {exc}; is the simulator running?"
             ) from None
         self._identity = str(welcome.get("identity"))
         for name in welcome.get("participants", []):
-            self._add(str(name))
+            # Iterators made before joining hear of those already here; later
+            # ones start from `users` (see `user_events`).
+            if self._add(str(name)):
+                await self._participants.emit(ParticipantEvent("joined", str(name)))
+        if self._video_wanted:  # avatar_video() was called before joining
+            self._send_json({"type": "subscribe", "video": True})
         self._reader = asyncio.create_task(self._read(), name="heygen-local-room")
 
     async def disconnect(self) -> None:
@@ -153,8 +162,11 @@ class LocalRoom(MediaRoom):
         return self._frames(packets, format)
 
     def user_events(self) -> AsyncIterator[ParticipantEvent]:
-        """Users joining and leaving (the avatar is filtered out)."""
-        return self._participants.subscribe()
+        """Users joining and leaving (the avatar is filtered out).
+
+        It starts with the users already in the room, each as ``joined``.
+        """
+        return present_then_changes(self.users, self._participants.subscribe())
 
     def user_audio(self, identity: str, sample_rate: int = 16_000) -> AsyncIterator[AudioChunk]:
         """One user's microphone, mono, at `sample_rate` (for speech-to-text)."""
@@ -164,6 +176,9 @@ class LocalRoom(MediaRoom):
 
     async def publish_audio(self, pcm: bytes, sample_rate: int) -> None:
         """Publish mono PCM16 into the room as this participant, paced to real time.
+
+        Returns once it has all been played out (as `LiveKitRoom` does): about
+        its duration after the call.
 
         Raises:
             AudioFormatError: Odd byte count or a bad sample rate.
@@ -178,6 +193,7 @@ class LocalRoom(MediaRoom):
             stamp = offset / 2 / sample_rate
             await asyncio.sleep(max(0.0, start + stamp - loop.time()))
             await ws.send(pack_audio("", sample_rate, stamp, pcm[offset : offset + step]))
+        await asyncio.sleep(max(0.0, start + len(pcm) / 2 / sample_rate - loop.time()))
 
     async def send_data(self, payload: bytes, topic: str) -> None:
         """Send a reliable data packet on `topic` to everyone else in the room."""
@@ -213,6 +229,11 @@ class LocalRoom(MediaRoom):
         if ws is not None:
             with contextlib.suppress(Exception):
                 await ws.close()
+
+    def _fail(self) -> None:
+        # A failed join: the object is spent, and iterators made on it end.
+        self._left = True
+        self._finish()
 
     def _finish(self) -> None:
         self._media.finish()

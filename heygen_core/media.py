@@ -137,6 +137,30 @@ async def on_topic(
             yield message
 
 
+async def present_then_changes(
+    present: tuple[str, ...], changes: AsyncIterator[ParticipantEvent]
+) -> AsyncIterator[ParticipantEvent]:
+    """Yield each user in `present` as joined, then `changes`, consistently.
+
+    Take `present` and subscribe to `changes` at the same moment (when the
+    iterator is made): a change already counted in `present` (a join that
+    was still on its way) is not repeated, and nobody leaves who never joined.
+    """
+    here = set(present)
+    for identity in present:
+        yield ParticipantEvent("joined", identity)
+    async for event in changes:
+        if event.kind == "joined":
+            if event.identity in here:
+                continue
+            here.add(event.identity)
+        elif event.identity in here:
+            here.discard(event.identity)
+        else:
+            continue
+        yield event
+
+
 class MediaRoom(abc.ABC):
     """A session's room, as heygen-core uses it. Leave it with `disconnect()`."""
 
@@ -167,7 +191,10 @@ class MediaRoom(abc.ABC):
 
     @abc.abstractmethod
     def user_events(self) -> AsyncIterator[ParticipantEvent]:
-        """Users joining and leaving (the avatar is filtered out)."""
+        """Users joining and leaving (the avatar is filtered out).
+
+        It starts with the users already in the room, each as ``joined``.
+        """
 
     @abc.abstractmethod
     def user_audio(self, identity: str, sample_rate: int = 16_000) -> AsyncIterator[AudioChunk]:
@@ -175,7 +202,10 @@ class MediaRoom(abc.ABC):
 
     @abc.abstractmethod
     async def publish_audio(self, pcm: bytes, sample_rate: int) -> None:
-        """Publish mono PCM16 audio into the room as this participant, in real time."""
+        """Publish mono PCM16 audio into the room as this participant, in real time.
+
+        Returns once it has all been played out: about its duration after the call.
+        """
 
     async def publish(
         self, audio: AudioInput, sample_rate: int | None = None, channels: int | None = None

@@ -258,8 +258,8 @@ def format_report(report: SayReport) -> str:
     return "\n".join(lines)
 
 
-def _stop_outcome(sessions: list[AvatarSession]) -> str:
-    """What became of the session, for the line printed after Ctrl-C."""
+def stop_outcome(sessions: list[AvatarSession]) -> str:
+    """What became of the session in `sessions` (if any), for the line printed after Ctrl-C."""
     session = sessions[0] if sessions else None
     if session is None or session.session_id is None:
         return "no session was created"
@@ -302,7 +302,7 @@ def run_say(
             )
         )
     except KeyboardInterrupt:
-        print(f"heygen-avatar say: interrupted; {_stop_outcome(sessions)}", file=err)
+        print(f"heygen-avatar say: interrupted; {stop_outcome(sessions)}", file=err)
         return EXIT_INTERRUPTED
     except EXPECTED_ERRORS as exc:
         print(f"heygen-avatar say: {describe_error(exc)}", file=err)

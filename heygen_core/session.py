@@ -33,7 +33,13 @@ from heygen_core.connection_events import ProtocolErrorEvent
 from heygen_core.errors import HeyGenError, ProtocolError
 from heygen_core.event_hub import EventHub
 from heygen_core.liveavatar_client import LiveAvatarClient
-from heygen_core.media import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, MediaRoom, open_room
+from heygen_core.media import (
+    AGENT_CONTROL_TOPIC,
+    AGENT_RESPONSE_TOPIC,
+    AVATAR_IDENTITY,
+    MediaRoom,
+    open_room,
+)
 from heygen_core.protocol import decode, encode
 from heygen_core.realtime import Dialect, Event, EventCallback, RealtimeConnection
 from heygen_core.retry import RetryPolicy
@@ -67,6 +73,8 @@ class AvatarSession:
 
     Build one with `AvatarSession.live_avatar` or
     `AvatarSession.interactive_avatar` and use it as an async context manager.
+    Ctrl-C safety (the session is stopped) relies on `asyncio.run`, or a
+    runner that likewise turns SIGINT into cancellation of the task.
     """
 
     def __init__(
@@ -129,6 +137,7 @@ class AvatarSession:
         mode: Literal["LITE", "FULL"] = "LITE",
         token_request: la.LiteSessionTokenRequest | la.FullSessionTokenRequest | None = None,
         media: bool = False,
+        media_role: Literal["agent", "client"] = "agent",
         http: aiohttp.ClientSession | None = None,
         pump: PumpConfig | None = None,
         ready_timeout: float = 10.0,
@@ -155,6 +164,9 @@ class AvatarSession:
             media: LITE: also join the session's room (as the agent), for
                 `media` (the avatar's audio and video, users). FULL always
                 joins (as the client), since its commands travel there.
+            media_role: LITE: join as ``"agent"`` (a bot feeding the avatar,
+                with the agent token) or as ``"client"`` (beside the users,
+                with the client token). FULL always joins as the client.
             http: An aiohttp session to share (not closed by the session).
             pump: Chunking and pacing of audio.
             ready_timeout: Seconds to wait for the service to report ready.
@@ -164,6 +176,8 @@ class AvatarSession:
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
         """
+        if media_role not in ("agent", "client"):
+            raise ValueError(f"media_role must be 'agent' or 'client', got {media_role!r}")
         client = LiveAvatarClient(api_key, base_url=base_url, session=http, timeout=timeout)
         request: la.LiteSessionTokenRequest | la.FullSessionTokenRequest
         if token_request is not None:
@@ -194,7 +208,8 @@ class AvatarSession:
             agent = data.livekit_agent_token if isinstance(data.livekit_agent_token, str) else None
             # A bot feeding the avatar joins as the agent; FULL commands are
             # sent as the client, as the official SDK does.
-            room_token = data.livekit_client_token if full or agent is None else agent
+            as_client = full or media_role == "client" or agent is None
+            room_token = data.livekit_client_token if as_client else agent
             return _Endpoints(ws_url, "lite", data.livekit_url, room_token)
 
         async def stop(session: AvatarSession) -> object:
@@ -345,6 +360,11 @@ class AvatarSession:
 
     async def _read_agent_responses(self, room: MediaRoom) -> None:
         async for message in room.data(AGENT_RESPONSE_TOPIC):
+            if message.sender != AVATAR_IDENTITY:
+                # Only the avatar speaks for the service: anyone else in the
+                # room publishing on this topic must not forge its events.
+                logger.debug("ignored an agent-response packet from %r", message.sender)
+                continue
             try:
                 event: Event = decode(message.payload, "full", "server")
             except ProtocolError as error:
@@ -507,8 +527,11 @@ class AvatarSession:
             sample_rate: Rate of bytes or arrays (WAV files carry their own).
             channels: Channels of bytes or arrays (interleaved / columns).
             wait: Return once the avatar has finished (``agent.speak_ended``);
-                with False, return once the audio is on the wire and await
-                `SpeakResult.finished()` later.
+                with False, return at once (a whole buffer or file is
+                converted first, so bad audio still raises here) while the
+                audio is sent in the background: `SpeakResult.sent` says when
+                it is all on the wire, and `SpeakResult.finished()` waits for
+                the avatar.
         """
         utterances, task = self.pump.start_speaking(
             audio, sample_rate=sample_rate, channels=channels

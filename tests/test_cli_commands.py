@@ -12,6 +12,7 @@ import asyncio
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -294,3 +295,26 @@ async def test_the_service_target_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(TransportError):  # the simulator was stopped with the block
         async with LiveAvatarClient(base_url=local.base_url, api_key="k") as client:
             await client.list_public_avatars(la.ListPublicAvatarsQuery())
+
+
+def test_ctrl_c_during_chat_stops_the_session_and_says_so(sim: SimulatorThread) -> None:
+    env = {**os.environ, LIVEAVATAR_KEY_ENV: KEY}
+    proc = subprocess.Popen(
+        [str(SCRIPT), "chat", "--mode", "full", "--api-base", sim.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("[connected"):
+            break
+    assert sim.open_sessions() == 1
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted; the session was stopped" in err
+    assert sim.open_sessions() == 0

@@ -6,6 +6,9 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ from livekit import rtc
 
 from heygen_core.errors import AudioFormatError
 from heygen_core.livekit_media import LiveKitRoom, audio_chunk, is_user, video_frame
-from heygen_core.media import AVATAR_IDENTITY, MediaError, open_room
+from heygen_core.media import AVATAR_IDENTITY, MediaError, ParticipantEvent, open_room
 
 CANARY = "canary-jwt-7d1e2f"
 LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
@@ -115,6 +118,141 @@ async def test_a_refused_connection_is_a_clear_error_without_the_token() -> None
     await room.disconnect()
 
 
+async def test_iterators_end_when_joining_fails() -> None:
+    room = LiveKitRoom(connect_timeout=10)
+    iterators = [room.user_events(), room.data(), room.avatar_audio(), room.avatar_video()]
+    with pytest.raises(MediaError):
+        await room.connect(f"ws://127.0.0.1:{closed_port()}", CANARY)
+    for iterator in iterators:
+        assert await asyncio.wait_for(anext(iterator, None), 2) is None
+
+
+# -- the SDK's room, faked: what LiveKitRoom makes of its participants and tracks ----------
+
+
+@dataclass
+class FakeTrack:
+    sid: str
+    kind: int
+
+
+@dataclass
+class FakePublication:
+    track: FakeTrack | None
+
+
+@dataclass
+class FakeParticipant:
+    identity: str
+    tracks: list[FakeTrack] = field(default_factory=list)
+
+    @property
+    def track_publications(self) -> dict[str, FakePublication]:
+        return {t.sid: FakePublication(t) for t in self.tracks}
+
+
+@dataclass
+class FakeLocalParticipant:
+    identity: str
+    published: list[object] = field(default_factory=list)
+
+    async def publish_track(self, track: object, options: object) -> None:
+        self.published.append(track)
+
+
+class FakeSdkRoom:
+    """Stands in for `rtc.Room` (the third-party SDK): its state, and its events fired by hand."""
+
+    def __init__(self, *participants: FakeParticipant) -> None:
+        self.remote_participants = {p.identity: p for p in participants}
+        self.local_participant = FakeLocalParticipant("bot")
+        self.handlers: dict[str, Callable[..., Any]] = {}
+
+    def on(self, event: str, callback: Callable[..., Any]) -> None:
+        self.handlers[event] = callback
+
+    async def connect(self, url: str, token: str, options: object) -> None:
+        pass
+
+    async def disconnect(self) -> None:
+        self.handlers["disconnected"]("CLIENT_INITIATED")
+
+    def join(self, participant: FakeParticipant) -> None:
+        self.remote_participants[participant.identity] = participant
+        self.handlers["participant_connected"](participant)
+
+    def leave(self, identity: str) -> None:
+        self.handlers["participant_disconnected"](self.remote_participants.pop(identity))
+
+    def subscribe(self, identity: str, track: FakeTrack) -> None:
+        participant = self.remote_participants[identity]
+        participant.tracks.append(track)
+        self.handlers["track_subscribed"](track, FakePublication(track), participant)
+
+
+AUDIO = rtc.TrackKind.KIND_AUDIO
+VIDEO = rtc.TrackKind.KIND_VIDEO
+
+
+async def joined_room(sdk: FakeSdkRoom) -> LiveKitRoom:
+    room = LiveKitRoom(room=cast(rtc.Room, sdk))
+    await room.connect("wss://livekit.invalid", CANARY)
+    return room
+
+
+async def test_only_heygen_is_the_avatar_and_never_a_user() -> None:
+    sdk = FakeSdkRoom(
+        FakeParticipant(AVATAR_IDENTITY, [FakeTrack("TA1", AUDIO), FakeTrack("TV1", VIDEO)]),
+        FakeParticipant("impostor", [FakeTrack("TI1", AUDIO)]),
+    )
+    room = await joined_room(sdk)
+    assert room.users == ("impostor",)
+    events = room.user_events()
+    sdk.join(sdk.remote_participants[AVATAR_IDENTITY])  # the avatar (re)joining is no user
+    sdk.join(FakeParticipant("alice"))
+    sdk.leave("impostor")
+    got = [await asyncio.wait_for(anext(events), 5) for _ in range(3)]
+    assert got == [
+        ParticipantEvent("joined", "impostor"),  # already there: reported first
+        ParticipantEvent("joined", "alice"),
+        ParticipantEvent("left", "impostor"),
+    ]
+    tracks = room._track_events(AVATAR_IDENTITY, AUDIO)
+    assert (await asyncio.wait_for(anext(tracks), 5)).sid == "TA1"  # subscribed before
+    sdk.subscribe("alice", FakeTrack("TX2", AUDIO))
+    sdk.subscribe(AVATAR_IDENTITY, FakeTrack("TV2", VIDEO))
+    sdk.subscribe(AVATAR_IDENTITY, FakeTrack("TA2", AUDIO))
+    assert (await asyncio.wait_for(anext(tracks), 5)).sid == "TA2"
+    await room.disconnect()
+    assert await asyncio.wait_for(anext(tracks, None), 5) is None
+
+
+async def test_users_present_when_joining_reach_iterators_made_before() -> None:
+    sdk = FakeSdkRoom(FakeParticipant(AVATAR_IDENTITY), FakeParticipant("alice"))
+    room = LiveKitRoom(room=cast(rtc.Room, sdk))
+    early = room.user_events()
+    await room.connect("wss://livekit.invalid", CANARY)
+    late = room.user_events()
+    for events in (early, late):
+        first = await asyncio.wait_for(anext(events), 5)
+        assert first == ParticipantEvent("joined", "alice")
+    sdk.join(FakeParticipant("bob"))
+    for events in (early, late):
+        assert await asyncio.wait_for(anext(events), 5) == ParticipantEvent("joined", "bob")
+    await room.disconnect()
+
+
+async def test_publishing_returns_once_the_audio_has_played_out() -> None:
+    sdk = FakeSdkRoom(FakeParticipant(AVATAR_IDENTITY))
+    room = await joined_room(sdk)
+    started = time.monotonic()
+    # 0.6 s fits in the SDK's 1 s queue: only waiting for playout takes that long.
+    await room.publish_audio(tone(300, 24_000, 0.6).tobytes(), 24_000)
+    assert time.monotonic() - started >= 0.5
+    assert len(sdk.local_participant.published) == 1
+    await room.disconnect()
+
+
 async def test_bad_audio_is_refused_before_any_room_is_needed() -> None:
     room = LiveKitRoom()
     with pytest.raises(AudioFormatError, match="16-bit"):
@@ -159,10 +297,11 @@ async def test_real_room_data_users_and_audio() -> None:
         message = await asyncio.wait_for(anext(chat), 10)
         assert (message.payload, message.sender) == (b"hello", "alice")
         await alice.publish_audio(tone(330, 24_000, 1.0).tobytes(), 24_000)
-        got = np.concatenate(
-            [(await asyncio.wait_for(anext(heard), 10)).samples for _ in range(50)]
-        )
-        assert got.size > 0
+        chunks = [await asyncio.wait_for(anext(heard), 10) for _ in range(80)]
+        assert {c.sample_rate for c in chunks} == {16_000}  # resampled as asked
+        got = np.concatenate([c.samples for c in chunks])
+        assert got.size >= 16_000 * 0.7
+        assert abs(peak_hz(got, 16_000) - 330) < 10  # and still the same tone
         await alice.disconnect()
         left = await asyncio.wait_for(anext(events), 10)
         assert (left.kind, left.identity) == ("left", "alice")

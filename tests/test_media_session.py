@@ -24,7 +24,13 @@ from heygen_models import streaming as st
 from heygen_core.connection_events import ProtocolErrorEvent
 from heygen_core.errors import AudioFormatError, HeyGenError
 from heygen_core.local_media import LocalRoom
-from heygen_core.media import AudioChunk, MediaError, VideoFrame
+from heygen_core.media import (
+    AVATAR_IDENTITY,
+    AudioChunk,
+    MediaError,
+    ParticipantEvent,
+    VideoFrame,
+)
 from heygen_core.protocol import UnknownEvent
 from heygen_core.realtime import Event
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
@@ -36,9 +42,24 @@ RATE = 24_000
 SCRIPT = Path(sys.executable).parent / "heygen-avatar"
 
 
-def tone(seconds: float, rate: int = RATE) -> np.ndarray:
+def tone(
+    seconds: float, rate: int = RATE, frequency: float = 330, amplitude: float = 0.4
+) -> np.ndarray:
     t = np.arange(int(rate * seconds)) / rate
-    return (0.4 * np.sin(2 * math.pi * 330 * t) * 32767).astype(np.int16)
+    return (amplitude * np.sin(2 * math.pi * frequency * t) * 32767).astype(np.int16)
+
+
+def magnitude_near(samples: np.ndarray, rate: int, frequency: float) -> float:
+    spectrum = np.abs(np.fft.rfft(samples))
+    at = round(frequency * samples.size / rate)
+    return float(spectrum[max(0, at - 3) : at + 4].max())
+
+
+async def take_audio(stream: AsyncIterator[AudioChunk], seconds: float) -> np.ndarray:
+    chunks: list[np.ndarray] = []
+    while sum(c.size for c in chunks) < RATE * seconds:
+        chunks.append((await asyncio.wait_for(anext(stream), 5)).samples)
+    return np.concatenate(chunks)
 
 
 def wav_file(path: Path, samples: np.ndarray, rate: int) -> Path:
@@ -66,6 +87,19 @@ async def collect_video(stream: AsyncIterator[VideoFrame], into: list[float]) ->
         into.append(float(frame.pixels.mean()))
 
 
+async def collect_users(stream: AsyncIterator[ParticipantEvent]) -> list[tuple[str, str]]:
+    return [(event.kind, event.identity) async for event in stream]
+
+
+async def watch(
+    sim: Simulator, session_id: str
+) -> tuple[LocalRoom, asyncio.Task[list[tuple[str, str]]]]:
+    """Join a session's room beside it; the task collects who joins and leaves until it closes."""
+    watcher = LocalRoom()
+    await watcher.connect(sim.room_url, sim.room_token(session_id, "watcher"))
+    return watcher, asyncio.create_task(collect_users(watcher.user_events()))
+
+
 async def test_lite_session_media_follows_the_spoken_audio(sim: Simulator) -> None:
     session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
     audio: list[AudioChunk] = []
@@ -78,18 +112,38 @@ async def test_lite_session_media_follows_the_spoken_audio(sim: Simulator) -> No
         ]
         await asyncio.sleep(0.5)  # silence first: the avatar's video is dark
         quiet = len(levels)
-        result = await session.speak(tone(1.0), sample_rate=RATE)
-        assert await result.finished() == ("ended",)
-        await asyncio.sleep(0.3)
+        closed = max(levels[:quiet]) + 0.5
+
+        async def speak_until_closed(audio: np.ndarray) -> int:
+            result = await session.speak(audio, sample_rate=RATE)
+            assert await result.finished() == ("ended",)
+            # Then the mouth closes again: frames like the silent ones come back.
+            spoken = len(levels)
+            for _ in range(100):
+                if len(levels) > spoken + 3 and max(levels[-3:]) <= closed:
+                    break
+                await asyncio.sleep(0.05)
+            return len(levels)
+
+        loud_end = await speak_until_closed(tone(1.0))
+        soft_end = await speak_until_closed(tone(0.6, amplitude=0.08))
+        await asyncio.sleep(0.3)  # the rest of the audio
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     returned = np.concatenate([c.samples for c in audio]) if audio else np.zeros(0, np.int16)
-    assert abs(returned.size - RATE) <= RATE * 0.1  # about the second of audio spoken
+    assert abs(returned.size - 1.6 * RATE) <= RATE * 0.1  # about the 1.6 s of audio spoken
     spectrum = np.abs(np.fft.rfft(returned))
     assert abs(np.argmax(spectrum) * RATE / returned.size - 330) < 5
     assert quiet > 0 and len(levels) > quiet
-    assert max(levels[quiet:]) > 2 * max(max(levels[:quiet]), 1.0)
+    loudest = quiet + int(np.argmax(levels[quiet:loud_end]))
+    assert levels[loudest] > 2 * max(max(levels[:quiet]), 1.0)  # open while speaking
+    assert max(levels[loud_end - 3 : loud_end]) <= closed < levels[loudest]  # closed after
+    assert loudest < loud_end - 3
+    # Quieter speech opens the mouth, but far less: it follows the level.
+    soft = max(levels[loud_end:soft_end])
+    assert closed < soft < closed + (levels[loudest] - closed) / 4
+    assert max(levels[soft_end - 3 : soft_end]) <= closed
 
 
 async def test_full_mode_speak_text_answers_with_typed_events(sim: Simulator) -> None:
@@ -114,22 +168,32 @@ async def test_full_mode_speak_text_answers_with_typed_events(sim: Simulator) ->
 
 
 async def test_full_mode_speak_response_and_interrupt(sim: Simulator) -> None:
+    # The answer, "You said: " and these 20 words, takes 6.6 s to speak.
+    question = "What is the weather like " + " ".join(["today"] * 15) + "?"
     session = AvatarSession.live_avatar(mode="FULL", sandbox=True, api_key=KEY, base_url=sim.url)
+    loop = asyncio.get_running_loop()
     async with session:
         stream = session.events()
-        await session.speak_response("What is the weather?")
+        event_id = await session.speak_response(question)
         texts: list[tuple[str, str]] = []
         while not any(kind == "AvatarSpeakStarted" for kind, _ in texts):
             event = await asyncio.wait_for(anext(stream), 10)
             texts.append((type(event).__name__, str(getattr(event, "text", ""))))
-        assert ("UserTranscription", "What is the weather?") in texts
+        started = loop.time()
+        assert ("UserTranscription", question) in texts
         await session.interrupt()
         while True:
-            event = await asyncio.wait_for(anext(stream), 5)
+            event = await asyncio.wait_for(anext(stream), 10)
             if isinstance(event, full.AvatarSpeakEnded):
                 break
+        assert event.source_event_id == event_id
+        assert loop.time() - started < 3.0  # cut short, not its natural end at 6.6 s
         await session.start_listening()
         await session.stop_listening()
+    # The room was left after the commands went out, so the simulator has them all.
+    commands = sim.full_commands_by_type
+    assert commands["avatar.speak_response"] == 1 and commands["avatar.interrupt"] == 1
+    assert commands["avatar.start_listening"] == 1 and commands["avatar.stop_listening"] == 1
 
 
 async def test_lite_sessions_refuse_full_commands(sim: Simulator) -> None:
@@ -147,11 +211,17 @@ async def test_the_room_is_left_on_every_exit(sim: Simulator) -> None:
         async with session:
             sid = session.session_id
             assert sid is not None
-            assert len(sim.room_participants(sid)) >= 2  # the avatar and us
+            watcher, seen = await watch(sim, sid)
+            (us,) = watcher.users
+            assert sim.room_participants(sid) == [AVATAR_IDENTITY, us, "watcher"]
             reader = asyncio.create_task(collect_audio(session.media.avatar_audio(), audio))
             raise RuntimeError("app bug")
     await asyncio.wait_for(reader, 5)  # the iterator ended with the room
+    # The stop call closes the room; someone else in it saw us leave before that.
+    assert await asyncio.wait_for(seen, 5) == [("joined", us), ("left", us)]
+    assert watcher.close_reason is not None and "session ended" in watcher.close_reason
     assert sim.open_sessions() == 0
+    await watcher.disconnect()
 
 
 def test_viewer_url_carries_the_room_and_client_token() -> None:
@@ -234,7 +304,7 @@ def test_chat_full_mode_prints_transcripts() -> None:
     env = {k: v for k, v in os.environ.items() if k != "HEYGEN_LIVE_AVATAR_API_KEY"}
     done = subprocess.run(
         [str(SCRIPT), "chat", "--mode", "full"],
-        input="Hello avatar\n",
+        input="Hello avatar\nHow are you\n\nGoodbye now\n",
         capture_output=True,
         text=True,
         timeout=60,
@@ -242,8 +312,9 @@ def test_chat_full_mode_prints_transcripts() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "you: Hello avatar" in done.stdout
-    assert "avatar: " in done.stdout
+    for line in ("Hello avatar", "How are you", "Goodbye now"):  # every line answered
+        assert f"you: {line}\n" in done.stdout
+        assert f"avatar: You said: {line}\n" in done.stdout
 
 
 async def test_users_join_publish_and_leave_while_the_avatar_is_filtered_out(
@@ -262,7 +333,9 @@ async def test_users_join_publish_and_leave_while_the_avatar_is_filtered_out(
         assert (joined.kind, joined.identity) == ("joined", "alice")
         assert bot.users == ("alice",)
         heard = bot.user_audio("alice", 16_000)
+        started = asyncio.get_running_loop().time()
         await user.publish(tone(0.5, 48_000).astype(np.float32) / 32768, sample_rate=48_000)
+        assert asyncio.get_running_loop().time() - started >= 0.49  # played out in real time
         chunks: list[AudioChunk] = []
         while sum(c.duration for c in chunks) < 0.45:
             chunks.append(await asyncio.wait_for(anext(heard), 5))
@@ -278,6 +351,78 @@ async def test_users_join_publish_and_leave_while_the_avatar_is_filtered_out(
         left = await asyncio.wait_for(anext(events), 5)
         assert (left.kind, left.identity) == ("left", "alice")
         assert bot.users == ()
+
+
+async def test_only_the_heygen_participant_is_the_avatar(sim: Simulator) -> None:
+    session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
+    async with session:
+        sid = session.session_id
+        assert sid is not None
+        other = LocalRoom()
+        await other.connect(sim.room_url, sim.room_token(sid, "someone-else"))
+        avatar = session.media.avatar_audio(RATE)
+        theirs = session.media.user_audio("someone-else", RATE)
+        # Someone else talks, louder and at another pitch, while the avatar speaks.
+        loud = tone(1.2, frequency=900, amplitude=0.8).tobytes()
+        talking = asyncio.create_task(other.publish_audio(loud, RATE))
+        result = await session.speak(tone(1.0), sample_rate=RATE)
+        assert await result.finished() == ("ended",)
+        await talking
+        voice = await take_audio(avatar, 0.95)
+        heard = await take_audio(theirs, 1.15)
+        await other.disconnect()
+    assert magnitude_near(voice, RATE, 900) < 0.05 * magnitude_near(voice, RATE, 330)
+    assert magnitude_near(heard, RATE, 330) < 0.05 * magnitude_near(heard, RATE, 900)
+
+
+async def test_users_already_in_the_room_are_reported_as_joined(sim: Simulator) -> None:
+    # The user's own room (livekit_config): a customer is there before the avatar and us.
+    customer = LocalRoom()
+    await customer.connect(sim.room_url, sim.room_token("shop-room", "customer"))
+    request = la.LiteSessionTokenRequest(
+        mode="LITE",
+        avatar_id=SANDBOX_AVATAR_ID,
+        is_sandbox=True,
+        livekit_config=la.LiveKitConfig(
+            livekit_url=sim.room_url,
+            livekit_room="shop-room",
+            livekit_client_token=sim.room_token("shop-room", "customer-2"),
+        ),
+    )
+    session = AvatarSession.live_avatar(
+        api_key=KEY, base_url=sim.url, token_request=request, media=True
+    )
+    async with session:
+        events = session.media.user_events()
+        first = await asyncio.wait_for(anext(events), 5)
+        assert (first.kind, first.identity) == ("joined", "customer")
+        # A room made to listen before it joins hears of them as it joins.
+        helper = LocalRoom()
+        early, video = helper.user_events(), helper.avatar_video()
+        await helper.connect(sim.room_url, sim.room_token("shop-room", "helper"))
+        assert (await asyncio.wait_for(anext(video), 5)).width > 0  # video asked for before
+        present = {(await asyncio.wait_for(anext(early), 5)).identity for _ in range(2)}
+        assert isinstance(session.media, LocalRoom)
+        assert present == {"customer", session.media.identity}
+        joined = await asyncio.wait_for(anext(events), 5)
+        assert (joined.kind, joined.identity) == ("joined", "helper")
+        await helper.disconnect()
+        left = await asyncio.wait_for(anext(events), 5)
+        assert (left.kind, left.identity) == ("left", "helper")
+    await customer.disconnect()
+
+
+async def test_lite_media_joins_as_the_agent_or_as_the_client(sim: Simulator) -> None:
+    for role in ("agent", "client"):
+        session = AvatarSession.live_avatar(
+            sandbox=True, api_key=KEY, base_url=sim.url, media=True, media_role=role
+        )
+        async with session:
+            room = session.media
+            assert isinstance(room, LocalRoom) and room.identity is not None
+            assert room.identity.startswith("agent-" if role == "agent" else "user-")
+    with pytest.raises(ValueError, match="media_role"):
+        AvatarSession.live_avatar(sandbox=True, api_key=KEY, media_role="bot")  # type: ignore[arg-type]
 
 
 async def test_data_packets_reach_the_others_by_topic(sim: Simulator) -> None:
@@ -383,17 +528,25 @@ async def test_unknown_and_malformed_full_events_are_surfaced(sim: Simulator) ->
         sid = session.session_id
         assert sid is not None
         stream = session.events()
-        # Another participant publishing on the response topic stands in for a
-        # service that evolved: a new event type, then a broken packet.
+        raw = session.media.data("agent-response")
+        # Another participant cannot speak for the avatar: what it publishes
+        # on the response topic (a forged event, a broken packet) is ignored.
         other = LocalRoom()
         await other.connect(sim.room_url, sim.room_token(sid, "mallory"))
-        await other.send_data(b'{"event_type": "avatar.new_thing", "x": 1}', "agent-response")
-        await other.send_data(b"{not json", "agent-response")
+        forged = b'{"event_type": "avatar.speak_ended", "event_id": "x", "session_id": "s"}'
+        await other.send_data(forged, "agent-response")
+        await other.send_data(b"{not json either", "agent-response")
         await other.send_data(b'{"event_type": "avatar.dance"}', "agent-control")
+        for _ in range(2):  # they reached our room, ahead of what follows
+            assert (await asyncio.wait_for(anext(raw), 5)).sender == "mallory"
+        # The avatar itself stands in for a service that evolved: a new event
+        # type, then a broken packet.
+        sim.send_agent_event(sid, b'{"event_type": "avatar.new_thing", "x": 1}')
+        sim.send_agent_event(sid, b"{not json")
         first = await asyncio.wait_for(anext(stream), 5)
         second = await asyncio.wait_for(anext(stream), 5)
         assert isinstance(first, UnknownEvent) and first.tag == "avatar.new_thing"
-        assert isinstance(second, ProtocolErrorEvent)
+        assert isinstance(second, ProtocolErrorEvent) and second.excerpt == "{not json"
         await session.speak_text("still alive")
         kinds = {type(await asyncio.wait_for(anext(stream), 5)).__name__ for _ in range(2)}
         assert "AvatarSpeakStarted" in kinds
@@ -414,6 +567,24 @@ async def test_joining_fails_clearly_and_never_shows_the_token(sim: Simulator) -
     assert canary not in str(unreachable.value)
     with pytest.raises(MediaError, match="not a simulator room URL"):
         await LocalRoom().connect("https://example.invalid", canary)
+
+
+async def test_iterators_of_a_room_that_could_not_join_end(sim: Simulator) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    for url, token in (
+        (sim.room_url, "not-a-room-token"),  # refused
+        (f"local+heygen-sim://127.0.0.1:{closed_port}", "t"),  # unreachable
+    ):
+        room = LocalRoom()
+        iterators = [room.user_events(), room.data(), room.avatar_audio(), room.avatar_video()]
+        with pytest.raises(MediaError):
+            await room.connect(url, token)
+        for iterator in iterators:
+            assert await asyncio.wait_for(anext(iterator, None), 2) is None
+        with pytest.raises(MediaError, match="already used"):
+            await room.connect(url, token)
 
 
 async def test_a_failed_room_join_still_stops_the_session(sim: Simulator) -> None:
@@ -456,12 +627,17 @@ async def test_cancelling_a_media_session_leaves_the_room_and_stops_it(sim: Simu
 
     task = asyncio.create_task(app())
     await asyncio.wait_for(entered.wait(), 10)
-    assert len(sim.room_participants(sid[0])) == 2
+    watcher, seen = await watch(sim, sid[0])
+    (us,) = watcher.users
+    assert sim.room_participants(sid[0]) == [AVATAR_IDENTITY, us, "watcher"]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert sim.open_sessions() == 0
+    # Someone else in the room saw us leave before the stop call closed it.
+    assert await asyncio.wait_for(seen, 5) == [("joined", us), ("left", us)]
     assert sim.room_participants(sid[0]) == []
+    await watcher.disconnect()
 
 
 async def test_streaming_tasks_are_spoken_in_the_room(sim: Simulator) -> None:

@@ -289,6 +289,14 @@ class Simulator:
         """Identities in a session's room (or a room by name): the avatar ``heygen`` first."""
         return self._rooms.participants(self.session_room(session_or_room) or session_or_room)
 
+    def send_agent_event(self, session_id: str, payload: bytes) -> None:
+        """Publish `payload` as the avatar on ``agent-response`` (e.g. an unknown or broken event).
+
+        It lets tests feed the client what the real service might send; a
+        session without a room ignores it.
+        """
+        self._rooms.send_agent_event(session_id, payload)
+
     @property
     def full_commands_by_type(self) -> Counter[str]:
         """FULL-mode commands received on ``agent-control``, per ``event_type``."""
