@@ -14,7 +14,6 @@ an answer about the user's account.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,13 +24,9 @@ from pydantic import BaseModel
 
 from heygen_core.cli_errors import (
     EXIT_CODES_HELP,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
     EXIT_USAGE,
-    EXPECTED_ERRORS,
     LIVEAVATAR_KEY_ENV,
-    describe_error,
+    run_command,
 )
 from heygen_core.protocol import encode
 
@@ -195,15 +190,8 @@ def run_admin(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         async def action(client: LiveAvatarClient) -> None:
             await list_avatars(client, public=public, as_json=as_json, out=out)
 
-    try:
-        asyncio.run(_with_client(api_base, action))
-    except KeyboardInterrupt:
-        print(f"{command}: interrupted", file=err)
-        return EXIT_INTERRUPTED
-    except EXPECTED_ERRORS as exc:
-        print(f"{command}: {describe_error(exc)}", file=err)
-        return EXIT_FAILED
-    return EXIT_OK
+    code, _ = run_command(command, _with_client(api_base, action), err)
+    return code
 
 
 async def _with_client(

@@ -228,7 +228,7 @@ class AudioPump:
             stream.abort()
         for utterance in list(self._utterances.values()):
             if not utterance.done and utterance.status in ("queued", "sending", "sent", "playing"):
-                utterance._settle("interrupted")
+                self._end(utterance, "interrupted")
         async with self._wire:
             await self.connection.send(self._interrupt_event())
             if self.dialect == "realtime-alpha":
@@ -259,6 +259,12 @@ class AudioPump:
         await self.connection.send(event)
 
     # -- sending --------------------------------------------------------------------------
+
+    def _end(self, utterance: Utterance, status: UtteranceStatus) -> None:
+        # Settled utterances leave the table: events about them are ignored,
+        # and later scans (idle, interrupt, drop) stay short.
+        utterance._settle(status)
+        self._utterances.pop(utterance.event_id, None)
 
     def _new_utterance(self) -> Utterance:
         utterance = Utterance(uuid.uuid4().hex)
@@ -305,6 +311,10 @@ class AudioPump:
         self, utterance: Utterance, pcm_parts: AsyncIterator[bytes], *, final: bool
     ) -> None:
         generation = self._generation
+        if not utterance.done:
+            # From here on its sender holds this generation: if the socket
+            # drops before its first chunk, it is lost, not left queued.
+            utterance.status = "sending"
         loop = asyncio.get_running_loop()
         first = self.config.first_chunk_ms * BYTES_PER_SECOND // 1000
         size = self.config.chunk_ms * BYTES_PER_SECOND // 1000
@@ -353,8 +363,6 @@ class AudioPump:
                         alpha_committed = True
             if self.stats.first_chunk_at is None:
                 self.stats.first_chunk_at = now
-            if not utterance.done:
-                utterance.status = "sending"
             utterance.chunks += 1
             utterance.audio_seconds += seconds
             self.stats.chunks_sent += 1
@@ -382,7 +390,7 @@ class AudioPump:
             if not live():
                 return
             if utterance.chunks == 0:
-                utterance._settle("ended")  # nothing to play
+                self._end(utterance, "ended")  # nothing to play
                 return
             if self.dialect == "lite":
                 end: BaseModel = lite.AgentSpeakEnd(
@@ -401,8 +409,7 @@ class AudioPump:
                 if not alpha_committed:
                     # All of it was under 80 ms and cleared: the avatar plays
                     # nothing and reports nothing, so it is over now.
-                    utterance._settle("ended")
-                    self._utterances.pop(utterance.event_id, None)
+                    self._end(utterance, "ended")
                     return
         if not utterance.done:
             utterance.status = "sent"
@@ -432,18 +439,15 @@ class AudioPump:
                 if not utterance.done:
                     utterance.status = "playing"
             elif isinstance(event, lite.AgentSpeakEnded):
-                utterance._settle("ended")
-                self._utterances.pop(utterance.event_id, None)
+                self._end(utterance, "ended")
             else:
-                utterance._settle("interrupted")
-                self._utterances.pop(utterance.event_id, None)
+                self._end(utterance, "interrupted")
         elif isinstance(event, realtime_alpha.AgentStatus) and event.status == "idle":
             # The alpha API's only known event: idle after playback means
             # every committed utterance has been played.
             for utterance in list(self._utterances.values()):
                 if utterance.status == "sent":
-                    utterance._settle("ended")
-                    self._utterances.pop(utterance.event_id, None)
+                    self._end(utterance, "ended")
         elif isinstance(event, ConnectionLost):
             pass  # _lose_in_flight already ran, from the connection
 
@@ -459,9 +463,8 @@ class AudioPump:
                 stream.abort()
         for utterance in list(self._utterances.values()):
             if not utterance.done and (utterance.status != "queued" or not reconnecting):
-                utterance._settle("lost")
+                self._end(utterance, "lost")
                 lost.append(utterance.event_id)
-                self._utterances.pop(utterance.event_id, None)
         return tuple(lost)
 
     def close(self, reason: UtteranceStatus = "lost") -> None:
@@ -561,23 +564,15 @@ class _StreamReader:
     async def has_more(self) -> bool:
         """Wait until there is audio for a new utterance; False at the end of the source."""
         self._need = 1  # any audio starts an utterance
-        while not self._buffer and not self.aborted and self.error is None:
-            if not self._holds_audio():
-                if self._source_done:
-                    break
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            # Audio waits in the converter for a whole batch: it goes out
-            # once the source ends or pauses, as at 24 kHz.
-            idle = self._loop.time() - self._last_item
-            if self._source_done or idle >= self._config.end_gap_seconds:
-                self._flush_converter()
-                continue
+        # Audio the converter still holds counts: `utterance_chunks` flushes
+        # it at the end of the source or at a pause, as at 24 kHz.
+        while not (self._buffer or self._holds_audio()) and not self._source_done:
+            if self.aborted or self.error is not None:
+                return False
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._config.end_gap_seconds - idle)
-        return bool(self._buffer) and self.error is None and not self.aborted
+            await self._wake.wait()
+        has_audio = bool(self._buffer) or self._holds_audio()
+        return has_audio and self.error is None and not self.aborted
 
     async def utterance_chunks(self) -> AsyncIterator[bytes]:
         """Yield one utterance's audio in chunks; stop at a pause or the end of the source."""

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from heygen_models import full
 
-from heygen_core.cli_errors import EXIT_FAILED, EXIT_INTERRUPTED, EXPECTED_ERRORS, describe_error
+from heygen_core.cli_errors import run_command
 from heygen_core.realtime import Event
 from heygen_core.say_command import stop_outcome
 from heygen_core.service_target import live_avatar_target
@@ -141,11 +141,10 @@ async def _chat_stdin(
 def run_chat(*, avatar_id: str, api_base: str | None, out: TextIO, err: TextIO) -> int:
     """Run ``heygen-avatar chat --mode full``; return the exit code."""
     sessions: list[AvatarSession] = []
-    try:
-        return asyncio.run(_chat_stdin(avatar_id, api_base, out, sessions))
-    except KeyboardInterrupt:
-        print(f"heygen-avatar chat: interrupted; {stop_outcome(sessions)}", file=err)
-        return EXIT_INTERRUPTED
-    except EXPECTED_ERRORS as exc:
-        print(f"heygen-avatar chat: {describe_error(exc)}", file=err)
-        return EXIT_FAILED
+    code, result = run_command(
+        "heygen-avatar chat",
+        _chat_stdin(avatar_id, api_base, out, sessions),
+        err,
+        interrupted=lambda: f"interrupted; {stop_outcome(sessions)}",
+    )
+    return code if result is None else result

@@ -9,13 +9,13 @@ is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from heygen_core.errors import (
-    ApiError,
-    AuthenticationError,
-    CredentialsError,
-    HeyGenError,
-    TransportError,
-)
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TextIO, TypeVar
+
+from heygen_core.errors import CredentialsError, HeyGenError, TransportError
+
+_T = TypeVar("_T")
 
 # `liveavatar_client.API_KEY_ENV`, spelled out: importing the client pulls in
 # aiohttp, which `decode` never needs (a test checks that the two agree).
@@ -53,15 +53,11 @@ def describe_error(exc: BaseException) -> str:
     safe to print as they are.
     """
     name = type(exc).__name__
-    if isinstance(exc, AuthenticationError):
-        return f"{name}: {exc}"
     if isinstance(exc, CredentialsError):
         # The message already names the variable to set; add what works locally.
         return f"{name}: {exc} (against `heygen-avatar simulator`, any non-empty key works)"
     if isinstance(exc, TransportError):
         return f"{name}: {exc} (is a service listening at that URL?)"
-    if isinstance(exc, ApiError | HeyGenError):
-        return f"{name}: {exc}"
     if isinstance(exc, FileNotFoundError):
         return f"no such file: {exc.filename}"
     if isinstance(exc, PermissionError):
@@ -70,3 +66,26 @@ def describe_error(exc: BaseException) -> str:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{name}: {exc.strerror or exc}{where}"
     return f"{name}: {exc}"
+
+
+def run_command(
+    command: str,
+    work: Coroutine[Any, Any, _T],
+    err: TextIO,
+    *,
+    interrupted: Callable[[], str] = lambda: "interrupted",
+) -> tuple[int, _T | None]:
+    """Run `work` to completion for `command`; return (exit code, its result or None).
+
+    Ctrl-C gives 130 and the line `interrupted()` returns (called after the
+    work has unwound, so it can tell what became of a session); an expected
+    error gives 1 and its one-line description. Anything else propagates.
+    """
+    try:
+        return EXIT_OK, asyncio.run(work)
+    except KeyboardInterrupt:
+        print(f"{command}: {interrupted()}", file=err)
+        return EXIT_INTERRUPTED, None
+    except EXPECTED_ERRORS as exc:
+        print(f"{command}: {describe_error(exc)}", file=err)
+        return EXIT_FAILED, None

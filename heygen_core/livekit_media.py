@@ -170,8 +170,7 @@ class LiveKitRoom(MediaRoom):
     async def disconnect(self) -> None:
         """Leave the room; every iterator ends. Safe to call more than once."""
         if self._left:
-            self._finish()  # a failed connect left nothing else to close
-            return
+            return  # left already, or a failed connect closed everything
         self._left = True
         room = self._room
         for stream in list(self._streams):

@@ -334,6 +334,11 @@ class RealtimeConnection:
         self._finish()
 
     async def _reconnect(self) -> int | None:
+        if self._watchdog is not None:
+            # The lost socket's ready timeout must not fire during the backoff
+            # and open (or fail) the gate of a socket not yet connected.
+            self._watchdog.cancel()
+            self._watchdog = None
         self._ready.clear()
         self._ready_failed = False  # a new socket gets a new ready timeout
         self.session_state = None

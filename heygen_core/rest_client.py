@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -41,7 +40,6 @@ from heygen_core.errors import (
 from heygen_core.operations import ApiName, ApiSpec, Operation, api_spec
 from heygen_core.protocol import decode_as, encode
 from heygen_core.retry import RetryPolicy
-from heygen_core.schemas import schema_document
 
 logger = logging.getLogger("heygen_core.rest")
 
@@ -99,20 +97,21 @@ def redacted_repr(value: object) -> str:
     """Return a ``repr`` of `value` with every secret in it shown as ``<redacted>``.
 
     A field of a generated model is secret when its schema property says
-    ``x-secret: true`` (session tokens, LiveKit JWTs, TURN credentials). A
-    field the schema does not declare, a dict key, and any field of a model
-    that has no schema is secret when its name contains token, secret,
-    password, credential or api key. Nested models, lists and dicts are
-    redacted the same way.
+    ``x-secret: true`` (session tokens, LiveKit JWTs, TURN credentials):
+    codegen leaves exactly those out of the model's own repr. A field the
+    schema does not declare, a dict key, and any field of a model of another
+    package is secret when its name contains token, secret, password,
+    credential or api key. Nested models, lists and dicts are redacted the
+    same way.
     """
     if isinstance(value, BaseModel):
         model = type(value)
-        marked = _secret_fields(model)
+        generated = model.__module__.startswith("heygen_models.")
         parts = []
         for name, info in model.model_fields.items():
-            secret = bool(_SECRET_NAME.search(name)) if marked is None else name in marked
-            # The generated models leave x-secret fields out of their own repr;
-            # here they show as present but redacted, which helps debugging.
+            # Shown as present but redacted (the model's own repr hides it),
+            # which helps debugging.
+            secret = not info.repr if generated else bool(_SECRET_NAME.search(name))
             if not info.repr and not secret:
                 continue
             # __dict__, not getattr: reading a deprecated field warns.
@@ -140,39 +139,6 @@ def _redacted_item(value: object, secret: bool) -> str:
     if secret and value is not None and value is not MISSING:
         return REDACTED
     return redacted_repr(value)
-
-
-@cache
-def _secret_fields(model: type[BaseModel]) -> frozenset[str] | None:
-    """Python names of `model`'s ``x-secret`` fields; None when it has no schema."""
-    package, _, module = model.__module__.partition(".")
-    if package != "heygen_models":
-        return None
-    try:
-        defs = schema_document(module).defs
-    except KeyError:
-        return None
-    if model.__name__ not in defs:
-        return None
-    marked = _marked_properties(defs, defs[model.__name__])
-    return frozenset(
-        name for name, info in model.model_fields.items() if (info.alias or name) in marked
-    )
-
-
-def _marked_properties(defs: Mapping[str, Any], schema: Mapping[str, Any]) -> set[str]:
-    """Wire names of the ``x-secret`` properties of `schema`, its allOf parts and refs."""
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        return _marked_properties(defs, defs.get(ref.rsplit("/", 1)[-1], {}))
-    marked = {
-        name
-        for name, prop in schema.get("properties", {}).items()
-        if isinstance(prop, Mapping) and prop.get("x-secret") is True
-    }
-    for part in schema.get("allOf", ()):
-        marked |= _marked_properties(defs, part)
-    return marked
 
 
 class RestClient:

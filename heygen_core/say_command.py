@@ -21,12 +21,11 @@ from heygen_models import lite
 from pydantic import BaseModel
 
 from heygen_core.audio import to_pcm16_mono_24k
+from heygen_core.audio_pump import BYTES_PER_SECOND
 from heygen_core.cli_errors import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXPECTED_ERRORS,
-    describe_error,
+    run_command,
 )
 from heygen_core.live_display import SpeakProgress
 from heygen_core.png import write_png
@@ -122,20 +121,19 @@ async def say(
     api_base: str | None,
     events_out: TextIO,
     outputs: MediaOutputs | None = None,
-    plain: bool | None = None,
     sessions: list[AvatarSession] | None = None,
 ) -> SayReport:
     """Speak `path` through a new session and return the report.
 
     Progress and events go to `events_out`: bars on a terminal, plain lines
-    otherwise (or when `plain` is True). The session is appended to
+    otherwise. The session is appended to
     `sessions` as soon as it exists, so a caller stopped by Ctrl-C can still
     tell whether it was created and stopped.
     """
     outputs = outputs or MediaOutputs()
     # Convert first: a bad file fails before any session is created.
     pcm = to_pcm16_mono_24k(str(path))
-    total_seconds = len(pcm) / 48_000
+    total_seconds = len(pcm) / BYTES_PER_SECOND
     async with live_avatar_target(api_base) as (base_url, api_key, label):
         session = AvatarSession.live_avatar(
             avatar_id=avatar_id,
@@ -150,7 +148,7 @@ async def say(
         avatar_audio = bytearray()
         frames: list[Path] = []
         recorders: list[asyncio.Task[None]] = []
-        with SpeakProgress(events_out, total_seconds, plain=plain) as progress:
+        with SpeakProgress(events_out, total_seconds) as progress:
             loop = asyncio.get_running_loop()
 
             def on_event(event: Event) -> None:
@@ -290,23 +288,21 @@ def run_say(
         return EXIT_FAILED
     started = time.monotonic()
     sessions: list[AvatarSession] = []
-    try:
-        report = asyncio.run(
-            say(
-                path,
-                avatar_id=avatar_id,
-                api_base=api_base,
-                events_out=err,
-                outputs=outputs,
-                sessions=sessions,
-            )
-        )
-    except KeyboardInterrupt:
-        print(f"heygen-avatar say: interrupted; {stop_outcome(sessions)}", file=err)
-        return EXIT_INTERRUPTED
-    except EXPECTED_ERRORS as exc:
-        print(f"heygen-avatar say: {describe_error(exc)}", file=err)
-        return EXIT_FAILED
+    code, report = run_command(
+        "heygen-avatar say",
+        say(
+            path,
+            avatar_id=avatar_id,
+            api_base=api_base,
+            events_out=err,
+            outputs=outputs,
+            sessions=sessions,
+        ),
+        err,
+        interrupted=lambda: f"interrupted; {stop_outcome(sessions)}",
+    )
+    if report is None:
+        return code
     print(
         f"spoke {report.audio_seconds_sent:.2f} s in {report.chunks_sent} chunks "
         f"({time.monotonic() - started:.1f} s, session {report.session_id}, {report.outcome})",

@@ -345,3 +345,82 @@ def test_the_longest_allowed_chunk_fits_in_one_message(dialect: str) -> None:
     )
     size = len(encode(message).encode())
     assert 640_000 < size < MAX_MESSAGE_BYTES
+
+
+async def test_a_drop_before_an_utterances_first_chunk_loses_it_and_reports_it() -> None:
+    # The stream's first 400 ms chunk is still being gathered when the socket
+    # drops: that utterance's sender is already committed to the old socket.
+    seen: list[Event] = []
+    async with Simulator(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
+        session = AvatarSession.live_avatar(
+            sandbox=True,
+            api_key=KEY,
+            base_url=sim.url,
+            pump=PumpConfig(lead_seconds=0.0, end_gap_seconds=5.0),
+            reconnect=RetryPolicy(max_attempts=4, base_delay=0.05, max_delay=0.1),
+        )
+        session.on_event(seen.append)
+
+        async def tts() -> AsyncIterator[np.ndarray]:
+            for frame in frames_of(tone(1.0), RATE):
+                yield frame
+                await asyncio.sleep(0.02)  # real time: 400 ms take 400 ms to arrive
+
+        async with session:
+            sid = session.session_id
+            assert sid is not None
+            result = await session.speak(tts(), sample_rate=RATE, wait=False)
+            await asyncio.sleep(0.1)
+            assert sim.drop_websocket(sid)
+            statuses = await asyncio.wait_for(result.finished(), 15)
+            assert statuses[0] == "lost"
+            first = result.event_ids[0]
+            lost = [e for e in seen if isinstance(e, ConnectionLost)]
+            assert lost and first in lost[0].lost_event_ids
+            # Nothing of it reached the service on either socket.
+            assert all(e[2].get("event_id") != first for e in sim.client_events(sid))
+        assert sim.open_sessions() == 0
+
+
+class _SteadyBackoff(RetryPolicy):
+    """A reconnect policy without jitter, so the test controls when the new socket opens."""
+
+    def backoff(self, failures: int) -> float:
+        return self.base_delay
+
+
+async def test_a_drop_before_connected_does_not_let_the_old_ready_timeout_fire() -> None:
+    # The service takes longer than the test to say 'connected'. The first
+    # socket drops at ~0.3 s; its ready timeout (2 s) falls inside the 2.5 s
+    # reconnect backoff, and must not open or fail the gate of the new one.
+    async with Simulator(SimulatorConfig(connect_delay_seconds=30.0)) as sim:
+        client, sid, _, ws_url = await started_lite_session(sim)
+        conn = RealtimeConnection(
+            ws_url,
+            ready_timeout=2.0,
+            ready_fallback="raise",
+            keep_alive_interval=None,
+            reconnect=_SteadyBackoff(max_attempts=3, base_delay=2.5, max_delay=2.5),
+        )
+        seen: list[Event] = []
+        conn.on_event(seen.append)
+        try:
+            await conn.connect()
+            await asyncio.sleep(0.3)
+            assert sim.drop_websocket(sid)
+            for _ in range(400):
+                if any(isinstance(e, Reconnected) for e in seen):
+                    break
+                await asyncio.sleep(0.02)
+            kinds = [type(e).__name__ for e in seen]
+            assert "Reconnected" in kinds
+            assert "ReadyTimeout" not in kinds[: kinds.index("Reconnected")], kinds
+            assert not conn.is_ready
+            # The new socket's own timeout still applies, in full.
+            event = lite.AgentStartListening(type="agent.start_listening", event_id="x")
+            with pytest.raises(RealtimeConnectionError, match="did not report 'connected'"):
+                await asyncio.wait_for(conn.send(event), 10)
+            assert sim.events_by_type["agent.start_listening"] == 0
+        finally:
+            await conn.close()
+            await client.close()
