@@ -27,6 +27,7 @@ from heygen_core.errors import TransportError
 from heygen_core.liveavatar_client import API_KEY_ENV, LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID
 from heygen_core.simulator import SimulatorConfig, SimulatorThread
+from tests.interruptible import heygen_avatar
 
 KEY = "cli-test-key"
 # A key that must never be printed, whatever fails.
@@ -300,7 +301,7 @@ async def test_the_service_target_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ctrl_c_during_chat_stops_the_session_and_says_so(sim: SimulatorThread) -> None:
     env = {**os.environ, LIVEAVATAR_KEY_ENV: KEY}
     proc = subprocess.Popen(
-        [str(SCRIPT), "chat", "--mode", "full", "--api-base", sim.url],
+        heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -27,6 +27,7 @@ from heygen_core.liveavatar_client import LiveAvatarClient
 from heygen_core.realtime import Event, RealtimeConnection
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
+from tests.interruptible import heygen_avatar
 
 KEY = "sim-key"
 RATE = 24_000
@@ -434,10 +435,9 @@ def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fa
     with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
         if stop_fails:
             sim.inject("stop_session", 400)  # not retried: the session stays open
-        script = Path(sys.executable).parent / "heygen-avatar"
         env = {**os.environ, "HEYGEN_LIVE_AVATAR_API_KEY": KEY}
         proc = subprocess.Popen(
-            [str(script), "say", str(path), "--api-base", sim.url],
+            heygen_avatar("say", str(path), "--api-base", sim.url),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
