@@ -46,6 +46,45 @@ class ProtocolError(HeyGenError):
         self.message_type = message_type
 
 
+class InvalidRequestError(ProtocolError):
+    """A REST request the client refused to send: it breaks its schema.
+
+    The generated models check types, required fields and ranges when they
+    are built. Two constraints they cannot express are checked just before
+    sending: ``format: uuid`` (a malformed id in a body, query string or path)
+    and fields that must not be sent together (``avatar_persona`` and
+    ``voice_agent``). Nothing reached the network. The message names each
+    field and what to send instead, never the value sent.
+
+    Attributes:
+        operation_id: The operation that was not called.
+        where: The request part of the first problem: ``body``, ``query`` or ``path``.
+        field: Dotted path of the first problem inside its part (``session_id``,
+            ``avatar_persona.voice_id``); None when the part as a whole is
+            wrong (fields sent together).
+        errors: Every problem, each a dict with ``loc`` (the part first, as
+            FastAPI reports it: ``("body", "session_id")``), ``msg`` (the
+            service's wording) and ``type`` (``uuid_parsing``, ``value_error``).
+        message_type: The model of the part of the first problem (the path
+            template for a path parameter).
+
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation_id: str,
+        where: str,
+        field: str | None,
+        errors: Sequence[Mapping[str, object]],
+        message_type: str | None,
+    ) -> None:
+        super().__init__(message, field=field, errors=errors, message_type=message_type)
+        self.operation_id = operation_id
+        self.where = where
+
+
 class CredentialsError(HeyGenError):
     """No credential for a call that needs one (an API key or a session token)."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, TypeVar, cast, get_args
@@ -210,7 +211,7 @@ def _protocol_error(exc: ValidationError, what: str, *, strip_tag: bool) -> Prot
         # A (possibly nested) union whose tag is missing or unknown: name the tag field.
         # pydantic quotes the name in its context: "'provider'".
         name = str(context.get("discriminator", "'type'")).strip("'")
-        path = _dotted((*loc, name))
+        path = dotted_path((*loc, name))
         problem = "is required" if kind == "union_tag_not_found" else "has an unknown value"
         return ProtocolError(
             f"{what}: no usable tag: field {path!r} {problem}",
@@ -220,7 +221,7 @@ def _protocol_error(exc: ValidationError, what: str, *, strip_tag: bool) -> Prot
         )
     if not loc:
         return ProtocolError(f"{what}: {first['msg']}", errors=errors, message_type=what)
-    path = _dotted(loc)
+    path = dotted_path(loc)
     label = f"{what} {tag!r}" if tag else what
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ProtocolError(
@@ -231,7 +232,8 @@ def _protocol_error(exc: ValidationError, what: str, *, strip_tag: bool) -> Prot
     )
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
+def dotted_path(loc: Sequence[int | str]) -> str:
+    """Return a field path as ``voice.rate`` / ``detail[0].loc`` (empty for the whole message)."""
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import MISSING, BaseModel
+from pydantic import MISSING, BaseModel, RootModel
 
 from heygen_core.errors import (
     ApiError,
@@ -27,6 +27,7 @@ from heygen_core.errors import (
     CredentialsError,
     FieldError,
     HeyGenError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     ProtocolError,
@@ -40,6 +41,7 @@ from heygen_core.errors import (
 from heygen_core.operations import ApiName, ApiSpec, Operation, api_spec
 from heygen_core.protocol import decode_as, encode
 from heygen_core.retry import RetryPolicy
+from heygen_core.schema_constraints import ConstraintProblem, model_problems, path_problems
 
 logger = logging.getLogger("heygen_core.rest")
 
@@ -55,6 +57,15 @@ _CODES_VALIDATION = (40001, 400175)
 # embedded simulator's (LiveAvatar HTTP 409; Streaming code 10007).
 _STATUS_SESSION_LIMIT = 409
 _CODE_SESSION_LIMIT = 10007
+# Where a caller finds a well-formed id, for the message of a malformed one.
+# Only LiveAvatar declares ids as ``format: uuid``.
+_ID_SOURCES: dict[tuple[ApiName, str], str] = {
+    ("liveavatar", "session_id"): "create_session_token or list_sessions",
+    ("liveavatar", "prev_session_id"): "create_session_token or list_sessions",
+    ("liveavatar", "avatar_id"): "list_avatars or list_public_avatars",
+    ("liveavatar", "voice_id"): "list_voices",
+    ("liveavatar", "default_voice_id"): "list_voices",
+}
 
 
 @dataclass(frozen=True)
@@ -241,6 +252,9 @@ class RestClient:
             ApiError: One of its subclasses, for an error status.
             TransportError: No answer (connection failure, timeout).
             CredentialsError: The operation needs a credential the client lacks.
+            InvalidRequestError: The request breaks a schema constraint the
+                models cannot check (a malformed uuid, fields that must not
+                be sent together); nothing was sent.
             ProtocolError: A success body that does not fit the schema.
         """
         if timeout is not None and timeout <= 0:
@@ -252,11 +266,16 @@ class RestClient:
             )
         headers = self._auth_headers(op, session_token)
         secrets = [s for s in (self._api_key, session_token, self._session_token) if s]
-        url = self.base_url + _expand(op, path_params or {})
-        params = _query_params(query)
+        path = _expand(op, path_params or {})
+        query_wire = _query_wire(query)
         if body is None and op.request_model is not None and op.body_required:
             raise ValueError(f"{operation_id} needs a {op.request_model.__name__} body")
-        payload = encode(body).encode() if body is not None else None
+        text = encode(body) if body is not None else None
+        # Strict out: what the models cannot check is checked before anything is sent.
+        self._refuse_invalid(op, path_params or {}, query, query_wire, body, text)
+        url = self.base_url + path
+        params = _query_text(query_wire)
+        payload = text.encode() if text is not None else None
         if payload is not None:
             headers["Content-Type"] = "application/json"
 
@@ -336,6 +355,68 @@ class RestClient:
                 path=op.path,
             ) from None
 
+    def _refuse_invalid(
+        self,
+        op: Operation,
+        path_params: Mapping[str, str],
+        query: BaseModel | None,
+        query_wire: dict[str, Any],
+        body: BaseModel | None,
+        text: str | None,
+    ) -> None:
+        found: list[tuple[str, str | None, ConstraintProblem]] = []
+        for problem in path_problems(self.api, op, {k: str(v) for k, v in path_params.items()}):
+            found.append(("path", op.path, problem))
+        if query is not None:
+            query_model = self._schema_model(type(query), op.query_model)
+            if query_model is not None:
+                for problem in model_problems(self.api, query_model, query_wire):
+                    found.append(("query", query_model.__name__, problem))
+        if body is not None and text is not None:
+            # The member of a union, not the union: its fields are the ones the
+            # caller set, without the tag pydantic puts first ("FULL.avatar_id").
+            member: BaseModel = body
+            while isinstance(member, RootModel) and isinstance(member.root, BaseModel):
+                member = member.root
+            model = self._schema_model(type(member), op.request_model)
+            if model is not None:
+                for problem in model_problems(self.api, model, json.loads(text)):
+                    found.append(("body", model.__name__, problem))
+        if not found:
+            return
+        where, message_type, first = found[0]
+        raise InvalidRequestError(
+            f"{op.operation_id} was not sent: "
+            + "; ".join(self._describe_problem(problem) for _, _, problem in found),
+            operation_id=op.operation_id,
+            where=where,
+            field=first.field,
+            errors=[
+                {"loc": (part, *problem.loc), "msg": problem.msg, "type": problem.type}
+                for part, _, problem in found
+            ],
+            message_type=message_type,
+        )
+
+    def _schema_model(
+        self, given: type[BaseModel], declared: type[BaseModel] | None
+    ) -> type[BaseModel] | None:
+        # Every model of the API's generated module is a type of its schema;
+        # anything else is checked as the type the operation declares.
+        if given.__module__ == f"heygen_models.{self.api}":
+            return given
+        return declared
+
+    def _describe_problem(self, problem: ConstraintProblem) -> str:
+        # Names the field and what to send; never the value sent (it may be
+        # a secret pasted into the wrong place).
+        text = problem.advice
+        names = [part for part in problem.loc if isinstance(part, str)]
+        source = _ID_SOURCES.get((self.api, names[-1])) if names else None
+        if problem.type == "uuid_parsing" and source:
+            text += f" (use the id from {source})"
+        return f"{problem.field}: {text}" if problem.field else text
+
     def _retry_delay(self, op: Operation, exc: HeyGenError, failures: int) -> float | None:
         if failures >= self.retry.max_attempts:
             return None
@@ -390,15 +471,18 @@ def _expand(op: Operation, values: Mapping[str, str]) -> str:
     return path
 
 
-def _query_params(query: BaseModel | None) -> dict[str, str]:
+def _query_wire(query: BaseModel | None) -> dict[str, Any]:
     if query is None:
         return {}
     wire = json.loads(encode(query))
+    return {key: value for key, value in wire.items() if value is not None}
+
+
+def _query_text(wire: Mapping[str, Any]) -> dict[str, str]:
     # Query strings carry text: booleans as the lower-case JSON words.
     return {
         key: json.dumps(value) if isinstance(value, bool) else str(value)
         for key, value in wire.items()
-        if value is not None
     }
 
 

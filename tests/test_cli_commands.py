@@ -179,9 +179,12 @@ def test_stopping_a_malformed_id_names_the_field(
     sim: SimulatorThread, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(LIVEAVATAR_KEY_ENV, KEY)
+    stops_before = sim.requests_by_operation["stop_session"]  # the simulator is shared
     code, _, err = run(["sessions", "stop", "not-a-uuid", "--api-base", sim.url], capsys)
     assert code == 1
-    assert "ValidationError" in err and "session_id" in err
+    assert "InvalidRequestError: stop_session was not sent" in err
+    assert "session_id: expected a UUID such as" in err
+    assert sim.requests_by_operation["stop_session"] == stops_before  # refused before sending
 
 
 def script(*args: str, key: str | None) -> subprocess.CompletedProcess[str]:

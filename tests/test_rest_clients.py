@@ -17,6 +17,8 @@ from heygen_core.errors import (
     ApiError,
     AuthenticationError,
     CredentialsError,
+    HeyGenError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     ProtocolError,
@@ -29,6 +31,7 @@ from heygen_core.errors import (
 )
 from heygen_core.liveavatar_client import LiveAvatarClient
 from heygen_core.operations import api_spec
+from heygen_core.protocol import encode
 from heygen_core.rest_client import REDACTED, ApiResult, redacted_repr
 from heygen_core.retry import RetryPolicy
 from heygen_core.schemas import schema_documents
@@ -340,10 +343,84 @@ async def test_a_token_for_another_session_says_so_not_check_the_credential(
         assert secret not in text and secret not in repr(error)
 
 
-async def test_avatar_persona_with_voice_agent_is_a_validation_error_naming_both(
-    live: LiveAvatarClient,
+async def send_raw(sim: Simulator, operation_id: str, body: bytes) -> tuple[int, Any]:
+    """POST `body` to a LiveAvatar operation with plain aiohttp, past the client's checks."""
+    spec = api_spec("liveavatar")
+    op = spec.operation(operation_id)
+    headers = {spec.schemes["ApiKey"].header: KEY, "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(op.method, sim.url + op.path, data=body, headers=headers) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_a_malformed_uuid_in_a_body_is_refused_before_sending(
+    sim: Simulator, live: LiveAvatarClient
 ) -> None:
-    # The generated model cannot express `not`; the service's 422 comes back typed.
+    for bad in ("not-a-uuid", KEY):  # a key pasted in the wrong place stays out of the message
+        with pytest.raises(InvalidRequestError) as info:
+            await live.stop_session(la.StopSessionRequest(session_id=bad))
+        error = info.value
+        assert isinstance(error, ProtocolError) and isinstance(error, HeyGenError)
+        assert (error.operation_id, error.where, error.field) == (
+            "stop_session",
+            "body",
+            "session_id",
+        )
+        assert [(e["loc"], e["type"]) for e in error.errors] == [
+            (("body", "session_id"), "uuid_parsing")
+        ]
+        assert str(error) == (
+            "stop_session was not sent: session_id: expected a UUID such as "
+            "3c90c3cc-0d44-4b50-8888-8dd25736052a (use the id from create_session_token "
+            "or list_sessions)"
+        )
+        assert bad not in str(error) and bad not in repr(error)
+    assert sim.requests_by_operation["stop_session"] == 0
+    # The same body sent past the client: the simulator's own 422 still answers it.
+    status, answer = await send_raw(sim, "stop_session", b'{"session_id":"not-a-uuid"}')
+    assert status == 422
+    assert [(d["loc"], d["type"]) for d in answer["detail"]] == [
+        (["body", "session_id"], "uuid_parsing")
+    ]
+
+
+async def test_a_malformed_uuid_in_a_query_is_refused_before_sending(
+    sim: Simulator, live: LiveAvatarClient
+) -> None:
+    query = la.ListSessionsQuery(type="active", avatar_id=SANDBOX_AVATAR, embed_id="embed-1")
+    with pytest.raises(InvalidRequestError) as info:
+        await live.list_sessions(query)
+    assert (info.value.where, info.value.field) == ("query", "embed_id")
+    assert "list_sessions was not sent: embed_id: expected a UUID such as" in str(info.value)
+    assert "embed-1" not in str(info.value)
+    assert sim.requests_by_operation["list_sessions"] == 0
+    # A well-formed one is sent.
+    await live.list_sessions(la.ListSessionsQuery(type="active", avatar_id=SANDBOX_AVATAR))
+    assert sim.requests_by_operation["list_sessions"] == 1
+
+
+async def test_a_malformed_uuid_in_a_path_is_refused_before_sending(
+    sim: Simulator, live: LiveAvatarClient
+) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        await live.get_session("nope")
+    assert (info.value.where, info.value.field) == ("path", "session_id")
+    assert [e["loc"] for e in info.value.errors] == [("path", "session_id")]
+    assert "get_session was not sent: session_id: expected a UUID" in str(info.value)
+    with pytest.raises(InvalidRequestError) as deleting:
+        await live.delete_avatar("Wayne_20240711")  # a Streaming avatar name, not an id
+    assert "avatar_id: expected a UUID" in str(deleting.value)
+    assert "list_avatars or list_public_avatars" in str(deleting.value)
+    assert sim.requests_by_operation["get_session"] == 0
+    assert sim.requests_by_operation["delete_avatar"] == 0
+
+
+async def test_avatar_persona_with_voice_agent_is_refused_before_sending(
+    sim: Simulator, live: LiveAvatarClient
+) -> None:
+    # The generated model cannot express the schema's `not: {required: [...]}`.
     request = la.FullSessionTokenRequest(
         mode="FULL",
         avatar_id=SANDBOX_AVATAR,
@@ -351,11 +428,25 @@ async def test_avatar_persona_with_voice_agent_is_a_validation_error_naming_both
         avatar_persona=la.AvatarPersona(language="en"),
         voice_agent=la.VoiceAgent(id="4737ace9-ad5f-4d09-9577-4c0b9ba3dbd7"),
     )
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         await live.create_session_token(request)
-    assert info.value.status == 422
-    assert [error.loc for error in info.value.errors] == [("body", "FULL")]
-    assert "avatar_persona and voice_agent are mutually exclusive" in str(info.value)
+    error = info.value
+    assert str(error) == (
+        "create_session_token was not sent: send avatar_persona or voice_agent, not both"
+    )
+    assert (error.where, error.field, error.message_type) == (
+        "body",
+        None,
+        "FullSessionTokenRequest",
+    )
+    assert sim.requests_by_operation["create_session_token"] == 0
+    # Sent past the client, the simulator refuses it with the service's 422.
+    status, answer = await send_raw(
+        sim, "create_session_token", encode(la.SessionTokenRequest(request)).encode()
+    )
+    assert status == 422
+    assert [(d["loc"], d["type"]) for d in answer["detail"]] == [(["body", "FULL"], "value_error")]
+    assert "avatar_persona and voice_agent are mutually exclusive" in answer["detail"][0]["msg"]
 
 
 async def test_streaming_validation_codes_are_validation_errors_naming_the_field(

@@ -295,6 +295,10 @@ async def test_liveavatar_validation_errors_are_fastapi_422_naming_the_field(
     assert [(i.loc, i.type) for i in query] == [(["query", "page_size"], "less_than_equal")]
     no_type = validation_items(await api.call("liveavatar", "list_sessions"))
     assert [(i.loc, i.type) for i in no_type] == [(["query", "type"], "missing")]
+    query_uuid = validation_items(
+        await api.call("liveavatar", "list_sessions", query={"type": "active", "avatar_id": "x"})
+    )
+    assert [(i.loc, i.type) for i in query_uuid] == [(["query", "avatar_id"], "uuid_parsing")]
     path = validation_items(await api.call("liveavatar", "get_session", session_id="nope"))
     assert [(i.loc, i.type) for i in path] == [(["path", "session_id"], "uuid_parsing")]
     not_json = validation_items(

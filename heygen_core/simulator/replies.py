@@ -22,6 +22,7 @@ from heygen_models import streaming as st
 from pydantic import BaseModel
 
 from heygen_core.operations import ApiSpec, Operation
+from heygen_core.protocol import dotted_path
 from heygen_core.simulator.limits import RateLimited
 
 Where = Literal["body", "query", "path"]
@@ -71,14 +72,6 @@ class FieldProblem:
     loc: tuple[str | int, ...]
     msg: str
     type: str
-
-
-def dotted(loc: Sequence[str | int]) -> str:
-    """Return a field path as ``voice.rate`` / ``detail[0].loc``."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
 
 
 def rate_limit_headers(limited: RateLimited) -> dict[str, str]:
@@ -221,7 +214,7 @@ class StreamingDialect:
 
     def invalid(self, where: Where, problems: Sequence[FieldProblem]) -> Reply:
         """400: 40001 naming missing parameters, else 400175 naming the invalid one."""
-        missing = [dotted(p.loc) for p in problems if p.type == "missing"]
+        missing = [dotted_path(p.loc) for p in problems if p.type == "missing"]
         if missing:
             return self.error(
                 400,
@@ -229,7 +222,7 @@ class StreamingDialect:
                 code=STREAMING_MISSING_PARAMETER,
             )
         first = problems[0]
-        name = dotted(first.loc) or where
+        name = dotted_path(first.loc) or where
         return self.error(
             400, f"Invalid parameter: {name}: {first.msg}", code=STREAMING_INVALID_PARAMETER
         )

@@ -2,26 +2,23 @@
 
 Bodies and query strings are decoded with `heygen_core.protocol.decode_as`
 into the operation's generated model; problems become `FieldProblem`s that
-each API's `Dialect` turns into its own error shape. Three things the models
-cannot check are read from the schema document instead:
+each API's `Dialect` turns into its own error shape. What the models cannot
+check is read from the schema document instead:
 
 - query strings are text, so values are first converted to the schema
   property's type (integer, number, boolean) as FastAPI does;
-- ``format: uuid`` is generated as a plain string (so ids round-trip byte for
-  byte), so uuid fields in bodies, queries and paths are checked here,
-  answering what FastAPI answers for a bad UUID (``uuid_parsing``);
-- ``not: {required: [a, b]}`` (fields that must not be sent together, such
-  as ``avatar_persona`` and ``voice_agent``) is ignored by the generator, so
-  it is checked here, answering a ``value_error`` that names the fields.
+- ``format: uuid`` in bodies, queries and paths, and ``not: {required: [a, b]}``
+  (fields that must not be sent together), are checked by
+  `heygen_core.schema_constraints` (the same checks the REST clients run
+  before sending), answering what FastAPI answers: ``uuid_parsing``, and a
+  ``value_error`` that names the fields.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Mapping
-from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -29,6 +26,7 @@ from pydantic import BaseModel
 from heygen_core.errors import ProtocolError
 from heygen_core.operations import ApiName, Operation
 from heygen_core.protocol import decode_as
+from heygen_core.schema_constraints import ConstraintProblem, model_problems, path_problems
 from heygen_core.schemas import schema_document
 from heygen_core.simulator.replies import FieldProblem, Where
 
@@ -72,7 +70,7 @@ def problems_of(exc: ProtocolError) -> list[FieldProblem]:
 
 
 def validate_body(api: ApiName, model: type[M], raw: bytes) -> M:
-    """Decode a JSON body into `model` and check its uuid fields.
+    """Decode a JSON body into `model` and check its uuid and exclusive fields.
 
     Raises:
         BodyNotJson: It is not JSON.
@@ -86,7 +84,7 @@ def validate_body(api: ApiName, model: type[M], raw: bytes) -> M:
         if problems[0].type == "json_invalid":
             raise BodyNotJson(problems[0].msg) from None
         raise RequestInvalid("body", problems) from None
-    _check_formats(api, model, json.loads(raw), "body")
+    _raise_problems("body", model_problems(api, model, json.loads(raw)))
     return value
 
 
@@ -108,7 +106,7 @@ def validate_query(api: ApiName, model: type[M], query: Mapping[str, str]) -> M:
         decoded = decode_as(model, json.dumps(values))
     except ProtocolError as exc:
         raise RequestInvalid("query", problems_of(exc)) from None
-    _check_formats(api, model, values, "query")
+    _raise_problems("query", model_problems(api, model, values))
     return decoded
 
 
@@ -119,25 +117,7 @@ def validate_path(api: ApiName, op: Operation, params: Mapping[str, str]) -> Non
         RequestInvalid: A parameter is malformed (``where="path"``).
 
     """
-    problems = [
-        _uuid_problem((name,))
-        for name, fmt in _path_formats(api, op.path, op.method).items()
-        if fmt == "uuid" and not _is_uuid(params.get(name, ""))
-    ]
-    if problems:
-        raise RequestInvalid("path", problems)
-
-
-def _uuid_problem(loc: tuple[str | int, ...]) -> FieldProblem:
-    return FieldProblem(loc, "Input should be a valid UUID", "uuid_parsing")
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+    _raise_problems("path", path_problems(api, op, params))
 
 
 def _coerce(text: str, types: tuple[str, ...]) -> Any:
@@ -159,93 +139,12 @@ def _types(node: Mapping[str, Any]) -> tuple[str, ...]:
     return (kind,) if isinstance(kind, str) else tuple(kind)
 
 
-@cache
-def _defs(api: ApiName) -> dict[str, dict[str, Any]]:
-    return schema_document(api).defs
-
-
 def _properties(api: ApiName, name: str) -> dict[str, Any]:
-    return dict(_defs(api).get(name, {}).get("properties", {}))
+    return dict(schema_document(api).defs.get(name, {}).get("properties", {}))
 
 
-@cache
-def _path_formats(api: ApiName, path: str, method: str) -> dict[str, str]:
-    document = schema_document(api).document
-    item = document["paths"][path]
-    formats: dict[str, str] = {}
-    for raw in [*item.get("parameters", []), *item[method.lower()].get("parameters", [])]:
-        param = raw
-        ref = raw.get("$ref")
-        if isinstance(ref, str):
-            param = document["components"]["parameters"][ref.rsplit("/", 1)[-1]]
-        fmt = param.get("schema", {}).get("format")
-        if param.get("in") == "path" and isinstance(fmt, str):
-            formats[str(param["name"])] = fmt
-    return formats
-
-
-def _check_formats(api: ApiName, model: type[BaseModel], value: Any, where: Where) -> None:
-    problems: list[FieldProblem] = []
-    _walk(_defs(api), {"$ref": f"#/$defs/{model.__name__}"}, value, (), problems)
+def _raise_problems(where: Where, problems: list[ConstraintProblem]) -> None:
     if problems:
-        raise RequestInvalid(where, problems)
-
-
-def _walk(
-    defs: Mapping[str, Any],
-    node: Mapping[str, Any],
-    value: Any,
-    loc: tuple[str | int, ...],
-    out: list[FieldProblem],
-) -> None:
-    """Collect ``format: uuid`` violations in an already model-valid `value`."""
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        _walk(defs, defs.get(ref.rsplit("/", 1)[-1], {}), value, loc, out)
-    for part in node.get("allOf", ()):
-        _walk(defs, part, value, loc, out)
-    options = node.get("oneOf") or node.get("anyOf")
-    if options and value is not None:
-        discriminator = node.get("discriminator")
-        if discriminator and isinstance(value, dict):
-            tag = value.get(discriminator["propertyName"])
-            target = discriminator.get("mapping", {}).get(tag)
-            if isinstance(target, str):
-                # pydantic (and FastAPI) put the tag in the path: ["body", "LITE", "avatar_id"].
-                _walk(defs, {"$ref": target}, value, (*loc, str(tag)), out)
-        else:
-            found: list[list[FieldProblem]] = []
-            for option in options:
-                if option.get("type") == "null":
-                    continue
-                attempt: list[FieldProblem] = []
-                _walk(defs, option, value, loc, attempt)
-                if not attempt:
-                    break
-                found.append(attempt)
-            else:
-                if found:
-                    out.extend(found[0])
-    if node.get("format") == "uuid" and isinstance(value, str) and not _is_uuid(value):
-        out.append(_uuid_problem(loc))
-    exclusive = node.get("not", {}).get("required")
-    if isinstance(value, dict) and exclusive and all(name in value for name in exclusive):
-        names = " and ".join(", ".join(exclusive).rsplit(", ", 1))
-        out.append(
-            FieldProblem(
-                loc,
-                f"Value error, {names} are mutually exclusive: do not send them together",
-                "value_error",
-            )
+        raise RequestInvalid(
+            where, [FieldProblem(problem.loc, problem.msg, problem.type) for problem in problems]
         )
-    if isinstance(value, dict):
-        properties = node.get("properties", {})
-        extra = node.get("additionalProperties")
-        for key, item in value.items():
-            if key in properties:
-                _walk(defs, properties[key], item, (*loc, key), out)
-            elif isinstance(extra, dict):
-                _walk(defs, extra, item, (*loc, key), out)
-    if isinstance(value, list) and isinstance(node.get("items"), dict):
-        for index, item in enumerate(value):
-            _walk(defs, node["items"], item, (*loc, index), out)
