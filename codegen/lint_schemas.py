@@ -16,6 +16,7 @@ Fails (exit 1, one line per problem) when:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,10 @@ from heygen_core.schemas import SchemaDocument  # noqa: E402  (after the path tw
 BODY_METHODS = {"post", "put", "patch"}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 UNIONS = {"ClientEvent": "client", "ServerEvent": "server"}
+
+
+# Property names that may hold a credential (rule 10 of schemas/README.md).
+CREDENTIAL_NAME = re.compile(r"(^|_)(token|secret|password|credential|api_?key)$")
 
 
 def load(schemas_dir: Path) -> list[tuple[Path, SchemaDocument]]:
@@ -119,6 +124,15 @@ def check_common(doc: SchemaDocument, problems: list[str], where: str) -> None:
                 problems.append(f"{where}: {name}: allOf part does not state additionalProperties")
         if "oneOf" in schema:
             check_union(name, schema, defs, problems, where)
+        for path, node in schema_nodes(schema, name):
+            for prop, spec in node.get("properties", {}).items():
+                # A new token field must not reach a repr by default: its
+                # author decides, in the schema, whether it is a credential.
+                if CREDENTIAL_NAME.search(prop) and "x-secret" not in spec:
+                    problems.append(
+                        f"{where}: {path}.{prop}: name suggests a credential; "
+                        "state x-secret: true (hidden from reprs) or x-secret: false"
+                    )
         for i, example in enumerate(schema.get("examples", [])):
             validator = jsonschema.Draft202012Validator(doc.json_schema(name))
             error = jsonschema.exceptions.best_match(validator.iter_errors(example))
