@@ -33,6 +33,7 @@ from heygen_core.retry import RetryPolicy
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 from heygen_core.streaming_client import StreamingClient
+from tests.polling import eventually
 
 KEY = "sim-key"
 RATE = 24_000
@@ -218,10 +219,8 @@ async def test_interrupt_between_utterances_ends_a_streamed_speak() -> None:
             await asyncio.wait_for(paused.wait(), 10)
             sid = session.session_id
             assert sid is not None
-            for _ in range(100):  # utterance 1 is over on the wire
-                if sim.events_by_type["agent.speak_end"]:
-                    break
-                await asyncio.sleep(0.02)
+            # Utterance 1 is over on the wire.
+            await eventually(lambda: sim.events_by_type["agent.speak_end"], within=5)
             assert sim.events_by_type["agent.speak_end"] == 1
             assert not resumed.is_set()
             await session.interrupt()
@@ -268,19 +267,15 @@ async def test_ready_fallback_raise_fails_every_later_send_until_a_reconnect() -
         conn.on_event(seen.append)
         try:
             await conn.connect()
-            for _ in range(100):  # nobody is waiting when the timeout fires
-                if any(isinstance(e, ReadyTimeout) for e in seen):
-                    break
-                await asyncio.sleep(0.02)
+            # Nobody is waiting when the timeout fires.
+            await eventually(lambda: any(isinstance(e, ReadyTimeout) for e in seen), within=5)
             assert not conn.is_ready
             event = lite.AgentStartListening(type="agent.start_listening", event_id="x")
             for _ in range(2):
                 with pytest.raises(RealtimeConnectionError, match="did not report 'connected'"):
                     await conn.send(event)
-            for _ in range(200):  # 'connected' comes late: the failure stands
-                if conn.session_state == "connected":
-                    break
-                await asyncio.sleep(0.02)
+            # 'connected' comes late: the failure stands.
+            await eventually(lambda: conn.session_state == "connected", within=8)
             assert conn.session_state == "connected" and not conn.is_ready
             with pytest.raises(RealtimeConnectionError, match="did not report 'connected'"):
                 await conn.send(event)
@@ -288,15 +283,9 @@ async def test_ready_fallback_raise_fails_every_later_send_until_a_reconnect() -
             # A new socket starts afresh, with time enough to become ready.
             conn.ready_timeout = 10.0
             assert sim.drop_websocket(sid)
-            for _ in range(200):
-                if any(isinstance(e, Reconnected) for e in seen):
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: any(isinstance(e, Reconnected) for e in seen), within=8)
             await asyncio.wait_for(conn.send(event), 5)
-            for _ in range(100):
-                if sim.events_by_type["agent.start_listening"]:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: sim.events_by_type["agent.start_listening"], within=5)
             assert sim.events_by_type["agent.start_listening"] == 1
             assert sim.dropped_before_ready == 0
         finally:
@@ -408,10 +397,7 @@ async def test_a_drop_before_connected_does_not_let_the_old_ready_timeout_fire()
             await conn.connect()
             await asyncio.sleep(0.3)
             assert sim.drop_websocket(sid)
-            for _ in range(400):
-                if any(isinstance(e, Reconnected) for e in seen):
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: any(isinstance(e, Reconnected) for e in seen), within=8)
             kinds = [type(e).__name__ for e in seen]
             assert "Reconnected" in kinds
             assert "ReadyTimeout" not in kinds[: kinds.index("Reconnected")], kinds

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from heygen_models import streaming as st
 from heygen_core.operations import ApiName, api_spec
 from heygen_core.protocol import decode_as
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
+from tests.polling import eventually
 from tests.real_world_bodies import (
     OFFICIAL_LITE_TOKEN_BODY,
     PIPECAT_NEW_SESSION_BODY,
@@ -609,14 +610,6 @@ async def test_lists_page_with_full_urls_and_tokens(sim_api: tuple[Simulator, Ap
 
 
 # ----------------------------------------------------------------------- reaper
-
-
-async def eventually(condition: Callable[[], bool], within: float = 3.0) -> None:
-    """Poll `condition` until true (the reaper runs on its own clock)."""
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def test_sandbox_sessions_end_after_their_minute() -> None:
