@@ -547,7 +547,7 @@ class _StreamReader:
                 held = converter.holds_audio
                 out = converter.push(item)
                 if not out and not held and converter.holds_audio:
-                    self._wake.set()  # audio is held: has_more starts the gap timer
+                    self._wake.set()  # audio is held: has_more starts an utterance
                 if out:
                     self._buffer += out
                     # Resample a chunk at a time: per-call overhead dominates

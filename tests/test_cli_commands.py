@@ -12,7 +12,6 @@ import asyncio
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from heygen_core.errors import TransportError
 from heygen_core.liveavatar_client import API_KEY_ENV, LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID
 from heygen_core.simulator import SimulatorConfig, SimulatorThread
-from tests.interruptible import heygen_avatar
+from tests.interruptible import interrupt_after
 
 KEY = "cli-test-key"
 # A key that must never be printed, whatever fails.
@@ -302,23 +301,17 @@ async def test_the_service_target_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_ctrl_c_during_chat_stops_the_session_and_says_so(sim: SimulatorThread) -> None:
-    env = {**os.environ, LIVEAVATAR_KEY_ENV: KEY}
-    proc = subprocess.Popen(
-        heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    def one_session_open() -> None:
+        assert sim.open_sessions() == 1
+
+    code, err = interrupt_after(
+        "[connected",
+        ["chat", "--mode", "full", "--api-base", sim.url],
+        {**os.environ, LIVEAVATAR_KEY_ENV: KEY},
+        watch="stdout",
+        before=one_session_open,
     )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("[connected"):
-            break
-    assert sim.open_sessions() == 1
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert "Traceback" not in err
     assert "interrupted; the session was stopped" in err
     assert sim.open_sessions() == 0

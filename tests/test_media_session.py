@@ -100,6 +100,23 @@ async def watch(
     return watcher, asyncio.create_task(collect_users(watcher.user_events()))
 
 
+def own_room_request_at(url: str, room: str, token: str) -> la.LiteSessionTokenRequest:
+    """A sandbox LITE token request that puts the avatar in the caller's room (livekit_config)."""
+    return la.LiteSessionTokenRequest(
+        mode="LITE",
+        avatar_id=SANDBOX_AVATAR_ID,
+        is_sandbox=True,
+        livekit_config=la.LiveKitConfig(
+            livekit_url=url, livekit_room=room, livekit_client_token=token
+        ),
+    )
+
+
+def own_room_request(sim: Simulator, room: str) -> la.LiteSessionTokenRequest:
+    """`own_room_request_at` the simulator's room `room`, joined as "customer-2"."""
+    return own_room_request_at(sim.room_url, room, sim.room_token(room, "customer-2"))
+
+
 async def test_lite_session_media_follows_the_spoken_audio(sim: Simulator) -> None:
     session = AvatarSession.live_avatar(sandbox=True, api_key=KEY, base_url=sim.url, media=True)
     audio: list[AudioChunk] = []
@@ -379,16 +396,7 @@ async def test_users_already_in_the_room_are_reported_as_joined(sim: Simulator) 
     # The user's own room (livekit_config): a customer is there before the avatar and us.
     customer = LocalRoom()
     await customer.connect(sim.room_url, sim.room_token("shop-room", "customer"))
-    request = la.LiteSessionTokenRequest(
-        mode="LITE",
-        avatar_id=SANDBOX_AVATAR_ID,
-        is_sandbox=True,
-        livekit_config=la.LiveKitConfig(
-            livekit_url=sim.room_url,
-            livekit_room="shop-room",
-            livekit_client_token=sim.room_token("shop-room", "customer-2"),
-        ),
-    )
+    request = own_room_request(sim, "shop-room")
     session = AvatarSession.live_avatar(
         api_key=KEY, base_url=sim.url, token_request=request, media=True
     )
@@ -445,16 +453,7 @@ async def test_bring_your_own_room_with_livekit_config(sim: Simulator) -> None:
     viewer = LocalRoom()
     await viewer.connect(sim.room_url, sim.room_token("support-room", "customer"))
     assert not viewer.avatar_present
-    request = la.LiteSessionTokenRequest(
-        mode="LITE",
-        avatar_id=SANDBOX_AVATAR_ID,
-        is_sandbox=True,
-        livekit_config=la.LiveKitConfig(
-            livekit_url=sim.room_url,
-            livekit_room="support-room",
-            livekit_client_token=sim.room_token("support-room", "customer-2"),
-        ),
-    )
+    request = own_room_request(sim, "support-room")
     heard = viewer.avatar_audio(24_000)
     session = AvatarSession.live_avatar(api_key=KEY, base_url=sim.url, token_request=request)
     async with session:
@@ -592,16 +591,7 @@ async def test_a_failed_room_join_still_stops_the_session(sim: Simulator) -> Non
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     # The user's own room, on a server that is not there.
-    request = la.LiteSessionTokenRequest(
-        mode="LITE",
-        avatar_id=SANDBOX_AVATAR_ID,
-        is_sandbox=True,
-        livekit_config=la.LiveKitConfig(
-            livekit_url=f"local+heygen-sim://127.0.0.1:{closed_port}",
-            livekit_room="r",
-            livekit_client_token="t",
-        ),
-    )
+    request = own_room_request_at(f"local+heygen-sim://127.0.0.1:{closed_port}", "r", "t")
     session = AvatarSession.live_avatar(
         api_key=KEY, base_url=sim.url, token_request=request, media=True
     )

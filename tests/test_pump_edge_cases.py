@@ -253,18 +253,28 @@ async def test_interrupt_right_after_a_streamed_speak_starts_sends_nothing() -> 
 # --------------------------------------------------------------------- ready gate
 
 
+def strict_connection(
+    ws_url: str, ready_timeout: float, reconnect: RetryPolicy
+) -> tuple[RealtimeConnection, list[Event]]:
+    """A LITE connection whose ready timeout raises, and the list its events go to."""
+    conn = RealtimeConnection(
+        ws_url,
+        ready_timeout=ready_timeout,
+        ready_fallback="raise",
+        keep_alive_interval=None,
+        reconnect=reconnect,
+    )
+    seen: list[Event] = []
+    conn.on_event(seen.append)
+    return conn, seen
+
+
 async def test_ready_fallback_raise_fails_every_later_send_until_a_reconnect() -> None:
     async with Simulator(SimulatorConfig(connect_delay_seconds=1.0)) as sim:
         client, sid, token, ws_url = await started_lite_session(sim)
-        conn = RealtimeConnection(
-            ws_url,
-            ready_timeout=0.2,
-            ready_fallback="raise",
-            keep_alive_interval=None,
-            reconnect=RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.1),
+        conn, seen = strict_connection(
+            ws_url, 0.2, RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.1)
         )
-        seen: list[Event] = []
-        conn.on_event(seen.append)
         try:
             await conn.connect()
             # Nobody is waiting when the timeout fires.
@@ -384,15 +394,9 @@ async def test_a_drop_before_connected_does_not_let_the_old_ready_timeout_fire()
     # reconnect backoff, and must not open or fail the gate of the new one.
     async with Simulator(SimulatorConfig(connect_delay_seconds=30.0)) as sim:
         client, sid, _, ws_url = await started_lite_session(sim)
-        conn = RealtimeConnection(
-            ws_url,
-            ready_timeout=2.0,
-            ready_fallback="raise",
-            keep_alive_interval=None,
-            reconnect=_SteadyBackoff(max_attempts=3, base_delay=2.5, max_delay=2.5),
+        conn, seen = strict_connection(
+            ws_url, 2.0, _SteadyBackoff(max_attempts=3, base_delay=2.5, max_delay=2.5)
         )
-        seen: list[Event] = []
-        conn.on_event(seen.append)
         try:
             await conn.connect()
             await asyncio.sleep(0.3)

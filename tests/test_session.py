@@ -7,7 +7,6 @@ import io
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 import wave
@@ -27,7 +26,7 @@ from heygen_core.liveavatar_client import LiveAvatarClient
 from heygen_core.realtime import Event, RealtimeConnection
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
-from tests.interruptible import heygen_avatar
+from tests.interruptible import interrupt_after
 
 KEY = "sim-key"
 RATE = 24_000
@@ -435,22 +434,17 @@ def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fa
     with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
         if stop_fails:
             sim.inject("stop_session", 400)  # not retried: the session stays open
-        env = {**os.environ, "HEYGEN_LIVE_AVATAR_API_KEY": KEY}
-        proc = subprocess.Popen(
-            heygen_avatar("say", str(path), "--api-base", sim.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
+
+        def one_session_open() -> None:
+            assert sim.open_sessions() == 1
+
+        code, err = interrupt_after(
+            "agent.speak_started",
+            ["say", str(path), "--api-base", sim.url],
+            {**os.environ, "HEYGEN_LIVE_AVATAR_API_KEY": KEY},
+            before=one_session_open,
         )
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "agent.speak_started" in line:
-                break
-        assert sim.open_sessions() == 1
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 130, err
+        assert code == 130, err
         assert "Traceback" not in err
         assert sim.requests_by_operation["stop_session"] == 1
         if stop_fails:
