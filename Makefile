@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo generate check-generated schema-lint lint typecheck test bench clean
 
-## setup: create .venv and install the project (editable) with its pinned dev tools.
+## setup: create .venv and install the project (editable) with every extra and
+## the dev tools, at the exact versions of constraints.txt.
 setup: $(STAMP)
 
-# Re-runs only when pyproject.toml changes, so `make setup` is idempotent.
-$(STAMP): pyproject.toml
+# Re-runs only when pyproject.toml or constraints.txt changes, so `make setup` is idempotent.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[media,cli,dev]"
 	touch $(STAMP)
 
 ## demo: set up, then speak the bundled sample through the embedded simulator

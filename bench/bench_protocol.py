@@ -1,4 +1,4 @@
-"""Benchmark heygen_core.protocol against plain json in the same run.
+"""Benchmark heygen_core.protocol.codec against plain json in the same run.
 
 - decode: every server-event example of every realtime protocol, through
   `decode()` (typed, validated), against `json.loads` of the same bytes.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from heygen_core import decode, encode
-from heygen_core.schemas import schema_documents
+from heygen_core.protocol.schemas import schema_documents
 
 RESULTS = Path(__file__).resolve().parent / "results" / "protocol.json"
 ROUNDS = 7

@@ -36,8 +36,8 @@ import soxr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_resample import AUDIO_SECONDS, cpu_ms_per_audio_s, frames, rms_errors_db, test_signal
 
-from heygen_core.audio_pump import AudioPump, PumpConfig
-from heygen_core.realtime import RealtimeConnection
+from heygen_core.audio.pump import AudioPump, PumpConfig
+from heygen_core.realtime.connection import RealtimeConnection
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pump.json"
 RATES = (16_000, 24_000, 44_100, 48_000)

@@ -1,4 +1,4 @@
-"""Benchmark heygen_core.audio's streaming converter against a plain soxr baseline.
+"""Benchmark heygen_core.audio.convert's streaming converter against a plain soxr baseline.
 
 CPU time (`time.process_time`) per second of audio, for input rates 16000,
 22050, 24000, 44100 and 48000 Hz fed as 20 ms int16 frames (numpy arrays, or
@@ -48,7 +48,7 @@ import soxr
 from heygen_models import lite
 
 from heygen_core import encode
-from heygen_core.audio import AudioConverter
+from heygen_core.audio.convert import AudioConverter
 
 RESULTS = Path(__file__).resolve().parent / "results" / "resample.json"
 RATES = (16_000, 22_050, 24_000, 44_100, 48_000)

@@ -38,8 +38,8 @@ import aiohttp
 import numpy as np
 from heygen_models import lite
 
-from heygen_core.audio_pump import PumpConfig
-from heygen_core.protocol import encode
+from heygen_core.audio.pump import PumpConfig
+from heygen_core.protocol.codec import encode
 from heygen_core.session import AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 

@@ -27,7 +27,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from heygen_core.schemas import SchemaDocument  # noqa: E402  (after the path tweak)
+from heygen_core.protocol.schemas import SchemaDocument  # noqa: E402  (after the path tweak)
 
 BODY_METHODS = {"post", "put", "patch"}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}

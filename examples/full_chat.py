@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 
 from heygen_models import full
 
-from heygen_core.realtime import Event
+from heygen_core.realtime.connection import Event
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession
 

@@ -13,7 +13,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from heygen_core.realtime import Event
+from heygen_core.realtime.connection import Event
 from heygen_core.samples import speech_sample
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession

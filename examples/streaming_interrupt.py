@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 
 from heygen_models import lite
 
-from heygen_core.realtime import Event
+from heygen_core.realtime.connection import Event
 from heygen_core.samples import speech_sample
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from heygen_core.errors import HeyGenError, ProtocolError
-from heygen_core.protocol import UnknownEvent, decode, decode_as, encode
+from heygen_core.protocol.codec import UnknownEvent, decode, decode_as, encode
 
 if TYPE_CHECKING:
-    from heygen_core.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.streaming_client import StreamingClient
     from heygen_core.session import AvatarSession
-    from heygen_core.streaming_client import StreamingClient
 
 __all__ = [
     "AvatarSession",
@@ -34,8 +34,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AvatarSession": "heygen_core.session",
-    "LiveAvatarClient": "heygen_core.liveavatar_client",
-    "StreamingClient": "heygen_core.streaming_client",
+    "LiveAvatarClient": "heygen_core.rest.liveavatar_client",
+    "StreamingClient": "heygen_core.rest.streaming_client",
 }
 
 

@@ -15,8 +15,8 @@ import os
 from collections.abc import AsyncIterator
 from typing import NamedTuple
 
-from heygen_core.liveavatar_client import API_KEY_ENV
-from heygen_core.operations import api_spec
+from heygen_core.rest.liveavatar_client import API_KEY_ENV
+from heygen_core.rest.operations import api_spec
 
 SIMULATOR_KEY = "simulator-key"
 """The key used against an in-process simulator (it accepts any non-empty key)."""

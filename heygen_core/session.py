@@ -27,23 +27,23 @@ from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 from pydantic import BaseModel
 
-from heygen_core.audio import AudioInput
-from heygen_core.audio_pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
-from heygen_core.connection_events import ProtocolErrorEvent
+from heygen_core.audio.convert import AudioInput
+from heygen_core.audio.pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
 from heygen_core.errors import HeyGenError, ProtocolError
-from heygen_core.event_hub import EventHub
-from heygen_core.liveavatar_client import LiveAvatarClient
-from heygen_core.media import (
+from heygen_core.media.room import (
     AGENT_CONTROL_TOPIC,
     AGENT_RESPONSE_TOPIC,
     AVATAR_IDENTITY,
     MediaRoom,
     open_room,
 )
-from heygen_core.protocol import decode, encode
-from heygen_core.realtime import Dialect, Event, EventCallback, RealtimeConnection
-from heygen_core.retry import RetryPolicy
-from heygen_core.streaming_client import StreamingClient
+from heygen_core.protocol.codec import decode, encode
+from heygen_core.realtime.connection import Dialect, Event, EventCallback, RealtimeConnection
+from heygen_core.realtime.events import ProtocolErrorEvent
+from heygen_core.realtime.hub import EventHub
+from heygen_core.rest.liveavatar_client import LiveAvatarClient
+from heygen_core.rest.retry import RetryPolicy
+from heygen_core.rest.streaming_client import StreamingClient
 
 logger = logging.getLogger("heygen_core.session")
 

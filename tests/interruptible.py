@@ -16,7 +16,7 @@ from collections.abc import Callable
 _BOOT = (
     "import signal, sys; "
     "signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from heygen_core.cli import main; "
+    "from heygen_core.cli.main import main; "
     "sys.exit(main())"
 )
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from heygen_core.schemas import SchemaDocument, schema_documents
+from heygen_core.protocol.schemas import SchemaDocument, schema_documents
 
 UNIONS = {"ClientEvent": "client", "ServerEvent": "server"}
 

@@ -1,4 +1,4 @@
-"""heygen_core.audio: every accepted input becomes 24 kHz mono PCM16; the rest is refused."""
+"""heygen_core.audio.convert: accepted input becomes 24 kHz mono PCM16; the rest is refused."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heygen_core.audio import AudioConverter, to_pcm16_mono_24k
+from heygen_core.audio.convert import AudioConverter, to_pcm16_mono_24k
 from heygen_core.errors import AudioFormatError
 
 OUT_RATE = 24_000

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from heygen_models import liveavatar as la
 
-from heygen_core.cli import build_parser, main
-from heygen_core.cli_errors import LIVEAVATAR_KEY_ENV
+from heygen_core.cli.exit_codes import LIVEAVATAR_KEY_ENV
+from heygen_core.cli.main import build_parser, main
 from heygen_core.errors import TransportError
-from heygen_core.liveavatar_client import API_KEY_ENV, LiveAvatarClient
+from heygen_core.rest.liveavatar_client import API_KEY_ENV, LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID
 from heygen_core.simulator import SimulatorConfig, SimulatorThread
 from tests.interruptible import interrupt_after
@@ -251,8 +251,8 @@ def test_bad_usage_exits_2() -> None:
 def test_progress_draws_bars_on_a_terminal_and_plain_lines_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from heygen_core import live_display
-    from heygen_core.live_display import SpeakProgress
+    from heygen_core.cli import progress as live_display
+    from heygen_core.cli.progress import SpeakProgress
 
     # However slow the machine, the updates below fall within one interval.
     monkeypatch.setattr(live_display, "_PLAIN_PROGRESS_INTERVAL", 3600.0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from heygen_core.protocol import DIRECTIONS, PROTOCOLS
+from heygen_core.protocol.codec import DIRECTIONS, PROTOCOLS
 from tests.schema_cases import event_types, wire_equal
 
 SCRIPT = shutil.which("heygen-avatar", path=str(Path(sys.executable).parent))

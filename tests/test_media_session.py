@@ -21,21 +21,21 @@ from heygen_models import full
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
-from heygen_core.connection_events import ProtocolErrorEvent
 from heygen_core.errors import AudioFormatError, HeyGenError
-from heygen_core.local_media import LocalRoom
-from heygen_core.media import (
+from heygen_core.media.room import (
     AVATAR_IDENTITY,
     AudioChunk,
     MediaError,
     ParticipantEvent,
     VideoFrame,
 )
-from heygen_core.protocol import UnknownEvent
-from heygen_core.realtime import Event
+from heygen_core.protocol.codec import UnknownEvent
+from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import ProtocolErrorEvent
+from heygen_core.rest.streaming_client import StreamingClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
-from heygen_core.streaming_client import StreamingClient
+from heygen_core.simulator.rooms.local_room import LocalRoom
 
 KEY = "sim-key"
 RATE = 24_000

@@ -1,4 +1,4 @@
-"""heygen_core.protocol on hand-picked messages: the behaviour users rely on."""
+"""heygen_core.protocol.codec on hand-picked messages: the behaviour users rely on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from heygen_models import full, lite, realtime_alpha
 
 from heygen_core import ProtocolError, UnknownEvent, decode, decode_as, encode
-from heygen_core.protocol import event_union, tag_field
+from heygen_core.protocol.codec import event_union, tag_field
 
 
 def test_pipecat_interrupt_keeps_its_explicit_null() -> None:

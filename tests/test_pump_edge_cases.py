@@ -19,20 +19,20 @@ from heygen_models import lite, realtime_alpha
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
-from heygen_core.audio_pump import BYTES_PER_SECOND, PumpConfig
-from heygen_core.connection_events import ConnectionLost, ReadyTimeout, Reconnected
-from heygen_core.liveavatar_client import LiveAvatarClient
-from heygen_core.protocol import encode
-from heygen_core.realtime import (
+from heygen_core.audio.pump import BYTES_PER_SECOND, PumpConfig
+from heygen_core.protocol.codec import encode
+from heygen_core.realtime.connection import (
     MAX_MESSAGE_BYTES,
     Event,
     RealtimeConnection,
     RealtimeConnectionError,
 )
-from heygen_core.retry import RetryPolicy
+from heygen_core.realtime.events import ConnectionLost, ReadyTimeout, Reconnected
+from heygen_core.rest.liveavatar_client import LiveAvatarClient
+from heygen_core.rest.retry import RetryPolicy
+from heygen_core.rest.streaming_client import StreamingClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
-from heygen_core.streaming_client import StreamingClient
 from tests.polling import eventually
 
 KEY = "sim-key"

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from websockets.asyncio.server import ServerConnection, serve
 
-from heygen_core.connection_events import ProtocolErrorEvent
-from heygen_core.protocol import UnknownEvent
-from heygen_core.realtime import Event, RealtimeConnection
-from heygen_core.schemas import schema_document
+from heygen_core.protocol.codec import UnknownEvent
+from heygen_core.protocol.schemas import schema_document
+from heygen_core.realtime.connection import Event, RealtimeConnection
+from heygen_core.realtime.events import ProtocolErrorEvent
 
 LITE = schema_document("lite")
 SERVER_EXAMPLES: list[dict[str, Any]] = [

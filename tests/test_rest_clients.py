@@ -29,14 +29,14 @@ from heygen_core.errors import (
     TransportError,
     ValidationError,
 )
-from heygen_core.liveavatar_client import LiveAvatarClient
-from heygen_core.operations import api_spec
-from heygen_core.protocol import encode
-from heygen_core.rest_client import REDACTED, ApiResult, redacted_repr
-from heygen_core.retry import RetryPolicy
-from heygen_core.schemas import schema_documents
+from heygen_core.protocol.codec import encode
+from heygen_core.protocol.schemas import schema_documents
+from heygen_core.rest.liveavatar_client import LiveAvatarClient
+from heygen_core.rest.operations import api_spec
+from heygen_core.rest.retry import RetryPolicy
+from heygen_core.rest.streaming_client import StreamingClient
+from heygen_core.rest.transport import REDACTED, ApiResult, redacted_repr
 from heygen_core.simulator import Simulator, SimulatorConfig
-from heygen_core.streaming_client import StreamingClient
 from tests.real_world_bodies import PIPECAT_NEW_SESSION_BODY, SANDBOX_AVATAR
 
 KEY = "sk-canary-4f1d2c3b5a69"

@@ -19,11 +19,11 @@ from heygen_models import lite
 from heygen_models import liveavatar as la
 from websockets.asyncio.client import connect
 
-from heygen_core.audio_pump import PumpConfig
-from heygen_core.connection_events import ConnectionLost, ReadyTimeout
+from heygen_core.audio.pump import PumpConfig
 from heygen_core.errors import AudioFormatError, HeyGenError
-from heygen_core.liveavatar_client import LiveAvatarClient
-from heygen_core.realtime import Event, RealtimeConnection
+from heygen_core.realtime.connection import Event, RealtimeConnection
+from heygen_core.realtime.events import ConnectionLost, ReadyTimeout
+from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
 from tests.interruptible import interrupt_after
@@ -457,8 +457,8 @@ def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fa
 
 
 async def test_reconnect_after_an_unexpected_close_reports_what_was_lost(sim: Simulator) -> None:
-    from heygen_core.connection_events import ConnectionLost, Reconnected
-    from heygen_core.retry import RetryPolicy
+    from heygen_core.realtime.events import ConnectionLost, Reconnected
+    from heygen_core.rest.retry import RetryPolicy
 
     seen: list[Event] = []
     pump = PumpConfig(first_chunk_ms=200, chunk_ms=500, lead_seconds=0.5)

@@ -25,8 +25,8 @@ import pytest
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
-from heygen_core.operations import ApiName, api_spec
-from heygen_core.protocol import decode_as
+from heygen_core.protocol.codec import decode_as
+from heygen_core.rest.operations import ApiName, api_spec
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
 from tests.polling import eventually
 from tests.real_world_bodies import (

@@ -41,9 +41,9 @@ from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
 
 from heygen_core.errors import ProtocolError
-from heygen_core.protocol import UnknownEvent, decode, encode, event_union
+from heygen_core.protocol.codec import UnknownEvent, decode, encode, event_union
 from heygen_core.simulator.config import SimulatorConfig
-from heygen_core.simulator.rooms import RoomHub
+from heygen_core.simulator.rooms.hub import RoomHub
 from heygen_core.simulator.state import EndReason, Session, SimulatorState
 from heygen_core.simulator.threads import call_on_loop
 

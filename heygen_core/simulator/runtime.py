@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from heygen_core.room_wire import room_url
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.faults import FaultQueue
 from heygen_core.simulator.limits import RateLimiter
-from heygen_core.simulator.rooms import RoomHub
+from heygen_core.simulator.rooms.hub import RoomHub
+from heygen_core.simulator.rooms.wire import room_url
 from heygen_core.simulator.state import SimulatorState
 
 

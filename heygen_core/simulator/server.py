@@ -17,19 +17,19 @@ from types import TracebackType
 
 from aiohttp import web
 
-from heygen_core.operations import ApiName, api_spec
-from heygen_core.simulator.auth import Authenticator
+from heygen_core.rest.operations import ApiName, api_spec
 from heygen_core.simulator.config import SimulatorConfig
-from heygen_core.simulator.endpoint import Call, Endpoint, Handler, add_routes
 from heygen_core.simulator.faults import Fault, FaultQueue
 from heygen_core.simulator.limits import RateLimiter, Reaper
-from heygen_core.simulator.liveavatar_routes import LiveAvatarRoutes
 from heygen_core.simulator.realtime_ws import EventRecord, RealtimeHub
-from heygen_core.simulator.replies import Dialect, LiveAvatarDialect, Reply, StreamingDialect
-from heygen_core.simulator.rooms import RoomHub
+from heygen_core.simulator.rest.auth import Authenticator
+from heygen_core.simulator.rest.endpoint import Call, Endpoint, Handler, add_routes
+from heygen_core.simulator.rest.liveavatar_routes import LiveAvatarRoutes
+from heygen_core.simulator.rest.replies import Dialect, LiveAvatarDialect, Reply, StreamingDialect
+from heygen_core.simulator.rest.streaming_routes import StreamingRoutes
+from heygen_core.simulator.rooms.hub import RoomHub
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import SimulatorState
-from heygen_core.simulator.streaming_routes import StreamingRoutes
 
 logger = logging.getLogger("heygen_core.simulator")
 

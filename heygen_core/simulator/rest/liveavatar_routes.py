@@ -11,12 +11,12 @@ import math
 
 from heygen_models import liveavatar as la
 
-from heygen_core.room_wire import LOCAL_SCHEME
 from heygen_core.simulator.catalogue import SANDBOX_AVATAR_ID
-from heygen_core.simulator.endpoint import Call, Handler
 from heygen_core.simulator.limits import ConcurrencyLimitReached, check_concurrency
-from heygen_core.simulator.paging import page_url, paginate
-from heygen_core.simulator.replies import FieldProblem, LiveAvatarDialect, Refusal, Reply
+from heygen_core.simulator.rest.endpoint import Call, Handler
+from heygen_core.simulator.rest.paging import page_url, paginate
+from heygen_core.simulator.rest.replies import FieldProblem, LiveAvatarDialect, Refusal, Reply
+from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import (
     AVATAR_DELETED,

@@ -1,7 +1,7 @@
 """The HTTP machinery both REST clients share: auth, retries, errors, envelopes.
 
 Every URL, method, auth scheme and body type comes from the API's OpenAPI
-document (`heygen_core.operations`); this module only knows HTTP.
+document (`heygen_core.rest.operations`); this module only knows HTTP.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from heygen_core.errors import (
     TransportError,
     ValidationError,
 )
-from heygen_core.operations import ApiName, ApiSpec, Operation, api_spec
-from heygen_core.protocol import decode_as, encode
-from heygen_core.retry import RetryPolicy
-from heygen_core.schema_constraints import ConstraintProblem, model_problems, path_problems
+from heygen_core.protocol.codec import decode_as, encode
+from heygen_core.protocol.constraints import ConstraintProblem, model_problems, path_problems
+from heygen_core.rest.operations import ApiName, ApiSpec, Operation, api_spec
+from heygen_core.rest.retry import RetryPolicy
 
 logger = logging.getLogger("heygen_core.rest")
 

@@ -18,11 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from heygen_models import streaming as st
 
-from heygen_core.simulator.avatar_media import tone_speech
-from heygen_core.simulator.endpoint import Call, Handler
 from heygen_core.simulator.limits import ConcurrencyLimitReached, check_concurrency
-from heygen_core.simulator.paging import paginate
-from heygen_core.simulator.replies import (
+from heygen_core.simulator.rest.endpoint import Call, Handler
+from heygen_core.simulator.rest.paging import paginate
+from heygen_core.simulator.rest.replies import (
     STREAMING_CONCURRENCY_LIMIT,
     STREAMING_INVALID_SESSION,
     FieldProblem,
@@ -30,6 +29,7 @@ from heygen_core.simulator.replies import (
     Reply,
     StreamingDialect,
 )
+from heygen_core.simulator.rooms.avatar_media import tone_speech
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import USER_CLOSED, SessionStateError, StreamingSession
 

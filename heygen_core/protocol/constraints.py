@@ -24,9 +24,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from heygen_core.operations import ApiName, Operation
-from heygen_core.protocol import dotted_path
-from heygen_core.schemas import schema_document
+from heygen_core.protocol.codec import dotted_path
+from heygen_core.protocol.schemas import schema_document
+from heygen_core.rest.operations import ApiName, Operation
 
 UUID_EXAMPLE = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 """A well-formed UUID, shown in advice."""

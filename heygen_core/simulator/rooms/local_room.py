@@ -1,7 +1,7 @@
 """`LocalRoom`: a session's room as the embedded simulator serves it, offline.
 
 The simulator stands in for LiveKit with its own room transport
-(`heygen_core.room_wire`) on loopback, so everything `MediaRoom` offers
+(`heygen_core.simulator.rooms.wire`) on loopback, so everything `MediaRoom` offers
 (the avatar's voice and video, users, publishing, data packets) works in
 tests and demos with no LiveKit server, whether the simulator runs in this
 process, in a thread or in another process (``heygen-avatar simulator``).
@@ -21,10 +21,9 @@ import numpy as np
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from heygen_core.audio import AudioConverter
+from heygen_core.audio.convert import AudioConverter
 from heygen_core.errors import AudioFormatError
-from heygen_core.event_hub import EventHub
-from heygen_core.media import (
+from heygen_core.media.room import (
     AVATAR_IDENTITY,
     AudioChunk,
     DataMessage,
@@ -37,9 +36,16 @@ from heygen_core.media import (
     on_topic,
     present_then_changes,
 )
-from heygen_core.room_wire import MediaPacket, RoomWireError, pack_audio, room_socket_url, unpack
+from heygen_core.realtime.hub import EventHub
+from heygen_core.simulator.rooms.wire import (
+    MediaPacket,
+    RoomWireError,
+    pack_audio,
+    room_socket_url,
+    unpack,
+)
 
-logger = logging.getLogger("heygen_core.media")
+logger = logging.getLogger("heygen_core.media.room")
 
 # Published audio leaves in frames of this length, paced to real time.
 _PUBLISH_FRAME_SECONDS = 0.02

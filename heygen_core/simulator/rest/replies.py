@@ -21,8 +21,8 @@ from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 from pydantic import BaseModel
 
-from heygen_core.operations import ApiSpec, Operation
-from heygen_core.protocol import dotted_path
+from heygen_core.protocol.codec import dotted_path
+from heygen_core.rest.operations import ApiSpec, Operation
 from heygen_core.simulator.limits import RateLimited
 
 Where = Literal["body", "query", "path"]

@@ -1,7 +1,7 @@
 """The audio pump: turns a user's audio into paced, chunked speak commands.
 
 It owns the send side of utterances: conversion to 24 kHz mono PCM16 (through
-`heygen_core.audio`), chunking (a short first chunk, then about a second),
+`heygen_core.audio.convert`), chunking (a short first chunk, then about a second),
 pacing (a lead, then real time), ``speak_end``, and interrupts that
 guarantee no chunk of an interrupted utterance reaches the wire afterwards.
 """
@@ -20,10 +20,15 @@ from typing import Literal
 from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
 
-from heygen_core.audio import AudioConverter, AudioInput, to_pcm16_mono_24k
-from heygen_core.connection_events import ConnectionLost
+from heygen_core.audio.convert import AudioConverter, AudioInput, to_pcm16_mono_24k
 from heygen_core.errors import HeyGenError
-from heygen_core.realtime import Dialect, Event, RealtimeConnection, RealtimeConnectionError
+from heygen_core.realtime.connection import (
+    Dialect,
+    Event,
+    RealtimeConnection,
+    RealtimeConnectionError,
+)
+from heygen_core.realtime.events import ConnectionLost
 
 logger = logging.getLogger("heygen_core.pump")
 

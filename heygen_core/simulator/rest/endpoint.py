@@ -18,20 +18,20 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel
 
-from heygen_core.operations import ApiName, Operation
-from heygen_core.protocol import encode
-from heygen_core.simulator.auth import Authenticator, Caller
+from heygen_core.protocol.codec import encode
+from heygen_core.rest.operations import ApiName, Operation
 from heygen_core.simulator.faults import DelayFault, DisconnectFault, StatusFault
 from heygen_core.simulator.limits import RateLimited
-from heygen_core.simulator.replies import Dialect, Refusal, Reply
-from heygen_core.simulator.runtime import Runtime
-from heygen_core.simulator.validation import (
+from heygen_core.simulator.rest.auth import Authenticator, Caller
+from heygen_core.simulator.rest.replies import Dialect, Refusal, Reply
+from heygen_core.simulator.rest.validation import (
     BodyNotJson,
     RequestInvalid,
     validate_body,
     validate_path,
     validate_query,
 )
+from heygen_core.simulator.runtime import Runtime
 
 logger = logging.getLogger("heygen_core.simulator")
 

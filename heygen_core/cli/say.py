@@ -20,17 +20,17 @@ from typing import TextIO
 from heygen_models import lite
 from pydantic import BaseModel
 
-from heygen_core.audio import to_pcm16_mono_24k
-from heygen_core.audio_pump import BYTES_PER_SECOND
-from heygen_core.cli_errors import (
+from heygen_core.audio.convert import to_pcm16_mono_24k
+from heygen_core.audio.pump import BYTES_PER_SECOND
+from heygen_core.cli.exit_codes import (
     EXIT_FAILED,
     EXIT_OK,
     run_command,
 )
-from heygen_core.live_display import SpeakProgress
-from heygen_core.png import write_png
-from heygen_core.protocol import UnknownEvent
-from heygen_core.realtime import Event
+from heygen_core.cli.png import write_png
+from heygen_core.cli.progress import SpeakProgress
+from heygen_core.protocol.codec import UnknownEvent
+from heygen_core.realtime.connection import Event
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 

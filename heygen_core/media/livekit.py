@@ -21,8 +21,7 @@ from livekit import rtc
 from numpy.typing import NDArray
 
 from heygen_core.errors import AudioFormatError
-from heygen_core.event_hub import EventHub
-from heygen_core.media import (
+from heygen_core.media.room import (
     AVATAR_IDENTITY,
     AudioChunk,
     DataMessage,
@@ -35,8 +34,9 @@ from heygen_core.media import (
     on_topic,
     present_then_changes,
 )
+from heygen_core.realtime.hub import EventHub
 
-logger = logging.getLogger("heygen_core.media")
+logger = logging.getLogger("heygen_core.media.room")
 
 # Published audio is captured in 10 ms frames, the unit WebRTC works in.
 _PUBLISH_FRAME_SECONDS = 0.01

@@ -4,9 +4,9 @@ The avatar's voice and video, the users' audio and FULL mode's events all
 live in the session's room. `MediaRoom` is what heygen-core needs of one;
 there are two implementations:
 
-- `heygen_core.livekit_media.LiveKitRoom`, on the ``livekit`` SDK, for real
+- `heygen_core.media.livekit.LiveKitRoom`, on the ``livekit`` SDK, for real
   sessions;
-- `heygen_core.local_media.LocalRoom`, for the rooms the embedded
+- `heygen_core.simulator.rooms.local_room.LocalRoom`, for the rooms the embedded
   simulator serves on loopback, so sessions and their tests run offline.
 
 `open_room(url)` picks the implementation from the session's ``livekit_url``.
@@ -22,9 +22,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from heygen_core.audio import AudioInput, to_pcm16_mono_24k
+from heygen_core.audio.convert import AudioInput, to_pcm16_mono_24k
 from heygen_core.errors import AudioFormatError, HeyGenError
-from heygen_core.room_wire import LOCAL_SCHEME
+from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
 
 AVATAR_IDENTITY = "heygen"
 """The avatar joins its room as this participant; every other one is a user."""
@@ -238,9 +238,9 @@ def open_room(url: str) -> MediaRoom:
     # Imported here: the LiveKit SDK loads a native library, which offline
     # sessions never need.
     if url.startswith(LOCAL_SCHEME + "://"):
-        from heygen_core.local_media import LocalRoom
+        from heygen_core.simulator.rooms.local_room import LocalRoom
 
         return LocalRoom()
-    from heygen_core.livekit_media import LiveKitRoom
+    from heygen_core.media.livekit import LiveKitRoom
 
     return LiveKitRoom()

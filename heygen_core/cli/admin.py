@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, TextIO
 from heygen_models import liveavatar as la
 from pydantic import BaseModel
 
-from heygen_core.cli_errors import (
+from heygen_core.cli.exit_codes import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
     LIVEAVATAR_KEY_ENV,
     run_command,
 )
-from heygen_core.protocol import encode
+from heygen_core.protocol.codec import encode
 
 if TYPE_CHECKING:
     # Imported when a command runs: the client pulls in aiohttp, and building
     # the parser (for `decode` too) should not.
-    from heygen_core.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.liveavatar_client import LiveAvatarClient
 
 
 # Pages are fetched until the service says there are no more; this bounds a
@@ -197,7 +197,7 @@ def run_admin(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 async def _with_client(
     api_base: str | None, action: Callable[[LiveAvatarClient], Awaitable[None]]
 ) -> None:
-    from heygen_core.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.liveavatar_client import LiveAvatarClient
 
     # The key (if any) comes from the environment; the client never prints it.
     async with LiveAvatarClient(base_url=api_base) as client:

@@ -6,7 +6,7 @@ import os
 import struct
 import zlib
 
-from heygen_core.media import VideoFrame
+from heygen_core.media.room import VideoFrame
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

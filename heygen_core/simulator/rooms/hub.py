@@ -3,7 +3,7 @@
 Each started LiveAvatar or Streaming session gets a room (named after the
 session, or the user's own room for ``livekit_config``) holding the
 simulated avatar, participant ``heygen``. Participants join over the room
-transport of `heygen_core.room_wire` with the tokens the session handed out.
+transport of `heygen_core.simulator.rooms.wire` with the tokens the session handed out.
 
 - The avatar plays back the audio its session's socket received, in real
   time, as its audio track, and renders a synthetic video whose mouth
@@ -29,12 +29,18 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from heygen_core.media import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
-from heygen_core.room_wire import ROOM_PATH, RoomWireError, pack_audio, pack_video, unpack
-from heygen_core.simulator.avatar_media import SAMPLE_RATE, FaceRenderer, level_of
+from heygen_core.media.room import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
 from heygen_core.simulator.config import SimulatorConfig
-from heygen_core.simulator.full_agent import FullAgent
-from heygen_core.simulator.room import RoomGrant, RoomTokens
+from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, FaceRenderer, level_of
+from heygen_core.simulator.rooms.full_agent import FullAgent
+from heygen_core.simulator.rooms.tokens import RoomGrant, RoomTokens
+from heygen_core.simulator.rooms.wire import (
+    ROOM_PATH,
+    RoomWireError,
+    pack_audio,
+    pack_video,
+    unpack,
+)
 from heygen_core.simulator.state import EndReason, Session, SimulatorState
 from heygen_core.simulator.threads import call_on_loop
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from heygen_core.operations import ApiSpec, Operation, SecurityScheme
+from heygen_core.rest.operations import ApiSpec, Operation, SecurityScheme
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.state import account_id
 

@@ -1,6 +1,6 @@
 """Request validation against the generated models and the schema documents.
 
-Bodies and query strings are decoded with `heygen_core.protocol.decode_as`
+Bodies and query strings are decoded with `heygen_core.protocol.codec.decode_as`
 into the operation's generated model; problems become `FieldProblem`s that
 each API's `Dialect` turns into its own error shape. What the models cannot
 check is read from the schema document instead:
@@ -9,7 +9,7 @@ check is read from the schema document instead:
   property's type (integer, number, boolean) as FastAPI does;
 - ``format: uuid`` in bodies, queries and paths, and ``not: {required: [a, b]}``
   (fields that must not be sent together), are checked by
-  `heygen_core.schema_constraints` (the same checks the REST clients run
+  `heygen_core.protocol.constraints` (the same checks the REST clients run
   before sending), answering what FastAPI answers: ``uuid_parsing``, and a
   ``value_error`` that names the fields.
 """
@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from heygen_core.errors import ProtocolError
-from heygen_core.operations import ApiName, Operation
-from heygen_core.protocol import decode_as
-from heygen_core.schema_constraints import ConstraintProblem, model_problems, path_problems
-from heygen_core.schemas import schema_document
-from heygen_core.simulator.replies import FieldProblem, Where
+from heygen_core.protocol.codec import decode_as
+from heygen_core.protocol.constraints import ConstraintProblem, model_problems, path_problems
+from heygen_core.protocol.schemas import schema_document
+from heygen_core.rest.operations import ApiName, Operation
+from heygen_core.simulator.rest.replies import FieldProblem, Where
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from heygen_core.schemas import SchemaDocument, schema_document
+from heygen_core.protocol.schemas import SchemaDocument, schema_document
 
 ApiName = Literal["liveavatar", "streaming"]
 """``liveavatar`` (LiveAvatar API) or ``streaming`` (legacy Streaming API)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from heygen_models import liveavatar as la
 
-from heygen_core.rest_client import ApiResult, RestClient
+from heygen_core.rest.transport import ApiResult, RestClient
 
 API_KEY_ENV = "HEYGEN_LIVE_AVATAR_API_KEY"
 """The environment variable read for the LiveAvatar API key."""

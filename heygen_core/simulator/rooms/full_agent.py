@@ -34,12 +34,12 @@ from heygen_models import liveavatar as la
 from pydantic import BaseModel
 
 from heygen_core.errors import ProtocolError
-from heygen_core.protocol import UnknownEvent, decode, encode
-from heygen_core.simulator.avatar_media import SAMPLE_RATE, tone_speech
+from heygen_core.protocol.codec import UnknownEvent, decode, encode
+from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, tone_speech
 from heygen_core.simulator.state import USER_CLOSED, EndReason, Session
 
 if TYPE_CHECKING:
-    from heygen_core.simulator.rooms import RoomHub
+    from heygen_core.simulator.rooms.hub import RoomHub
 
 # Pace of the simulated voice, and the bounds of one utterance.
 _SECONDS_PER_WORD = 0.3

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from heygen_models import streaming as st
 
-from heygen_core.rest_client import ApiResult, RestClient
+from heygen_core.rest.transport import ApiResult, RestClient
 
 API_KEY_ENV = "HEYGEN_API_KEY"
 """The environment variable read for the HeyGen API key."""

@@ -1,6 +1,6 @@
 """The realtime control channel: one WebSocket to the avatar service.
 
-`RealtimeConnection` sends typed events (encoded by `heygen_core.protocol`),
+`RealtimeConnection` sends typed events (encoded by `heygen_core.protocol.codec`),
 receives typed events (an async iterator per consumer, and callbacks), holds
 commands until the service is ready, keeps the session alive, and reconnects
 after an unexpected close. It speaks either dialect: ``lite`` (LiveAvatar
@@ -22,18 +22,18 @@ from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from heygen_core.connection_events import (
+from heygen_core.errors import HeyGenError, ProtocolError
+from heygen_core.protocol.codec import UnknownEvent, decode, encode
+from heygen_core.realtime.events import (
     ConnectionLost,
     ProtocolErrorEvent,
     ReadyTimeout,
     Reconnected,
 )
-from heygen_core.errors import HeyGenError, ProtocolError
-from heygen_core.event_hub import EventHub
-from heygen_core.protocol import UnknownEvent, decode, encode
-from heygen_core.retry import RetryPolicy
+from heygen_core.realtime.hub import EventHub
+from heygen_core.rest.retry import RetryPolicy
 
-logger = logging.getLogger("heygen_core.realtime")
+logger = logging.getLogger("heygen_core.realtime.connection")
 
 Dialect = Literal["lite", "realtime-alpha"]
 """The WebSocket dialects: LiveAvatar LITE, or the Realtime alpha API."""
