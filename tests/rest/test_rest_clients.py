@@ -37,7 +37,7 @@ from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
 from heygen_core.rest.transport import REDACTED, ApiResult, redacted_repr
 from heygen_core.simulator import Simulator, SimulatorConfig
-from tests.real_world_bodies import PIPECAT_NEW_SESSION_BODY, SANDBOX_AVATAR
+from tests.support.real_world_bodies import PIPECAT_NEW_SESSION_BODY, SANDBOX_AVATAR
 
 KEY = "sk-canary-4f1d2c3b5a69"
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from heygen_core.protocol.codec import DIRECTIONS, PROTOCOLS
-from tests.schema_cases import event_types, wire_equal
+from tests.support.schema_cases import event_types, wire_equal
 
 SCRIPT = shutil.which("heygen-avatar", path=str(Path(sys.executable).parent))
 

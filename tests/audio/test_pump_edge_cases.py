@@ -33,7 +33,7 @@ from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
-from tests.polling import eventually
+from tests.support.polling import eventually
 
 KEY = "sim-key"
 RATE = 24_000

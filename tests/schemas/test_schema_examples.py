@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from heygen_core import decode, decode_as, encode
-from tests.schema_cases import TypeCase, example_cases, wire_equal
+from tests.support.schema_cases import TypeCase, example_cases, wire_equal
 
 EXAMPLES = example_cases()
 

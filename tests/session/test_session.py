@@ -26,7 +26,7 @@ from heygen_core.realtime.events import ConnectionLost, ReadyTimeout
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
-from tests.interruptible import interrupt_after
+from tests.support.interruptible import interrupt_after
 
 KEY = "sim-key"
 RATE = 24_000

@@ -26,7 +26,7 @@ from heygen_core.errors import TransportError
 from heygen_core.rest.liveavatar_client import API_KEY_ENV, LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID
 from heygen_core.simulator import SimulatorConfig, SimulatorThread
-from tests.interruptible import interrupt_after
+from tests.support.interruptible import interrupt_after
 
 KEY = "cli-test-key"
 # A key that must never be printed, whatever fails.

@@ -28,8 +28,8 @@ from heygen_models import streaming as st
 from heygen_core.protocol.codec import decode_as
 from heygen_core.rest.operations import ApiName, api_spec
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
-from tests.polling import eventually
-from tests.real_world_bodies import (
+from tests.support.polling import eventually
+from tests.support.real_world_bodies import (
     OFFICIAL_LITE_TOKEN_BODY,
     PIPECAT_NEW_SESSION_BODY,
     SANDBOX_AVATAR,

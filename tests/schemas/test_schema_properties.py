@@ -1,6 +1,6 @@
 """Property tests over every request, response and event type in every schema.
 
-Types are enumerated from the schema files (tests/schema_cases.py), so a new
+Types are enumerated from the schema files (tests/support/schema_cases.py), so a new
 type is covered as soon as `make generate` has run.
 """
 
@@ -16,7 +16,7 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from heygen_core import ProtocolError, UnknownEvent, decode, decode_as, encode
-from tests.schema_cases import (
+from tests.support.schema_cases import (
     TypeCase,
     all_types,
     event_types,
