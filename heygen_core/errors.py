@@ -197,7 +197,7 @@ class NotFoundError(ApiError):
     """404: the session, avatar or voice does not exist (or is not yours)."""
 
 
-class ValidationError(ApiError):
+class RequestRejectedError(ApiError):
     """422 (or Streaming codes 40001/400175): the request did not fit the API.
 
     Attributes:
@@ -232,6 +232,18 @@ class SessionStateError(ApiError):
     """
 
     hint = "Start the session first, or create a new one if it has stopped."
+
+
+class SessionError(HeyGenError):
+    """The session could not be set up, or was used after it ended."""
+
+
+class RealtimeConnectionError(HeyGenError):
+    """The control socket could not be opened, or is gone for good."""
+
+
+class MediaError(HeyGenError):
+    """A room could not be joined, or was used after it was left."""
 
 
 class AudioFormatError(HeyGenError, ValueError):

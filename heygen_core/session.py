@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from heygen_core.audio.convert import AudioInput
 from heygen_core.audio.pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
-from heygen_core.errors import HeyGenError, ProtocolError
+from heygen_core.errors import HeyGenError, ProtocolError, SessionError
 from heygen_core.media.room import (
     AGENT_CONTROL_TOPIC,
     AGENT_RESPONSE_TOPIC,
@@ -52,10 +52,6 @@ SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 
 # Stopping must finish even while the caller is being cancelled; this bounds it.
 _STOP_TIMEOUT = 10.0
-
-
-class SessionError(HeyGenError):
-    """The session could not be set up, or was used after it ended."""
 
 
 @dataclass(frozen=True)

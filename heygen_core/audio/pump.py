@@ -21,12 +21,11 @@ from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
 
 from heygen_core.audio.convert import AudioConverter, AudioInput, to_pcm16_mono_24k
-from heygen_core.errors import HeyGenError
+from heygen_core.errors import HeyGenError, RealtimeConnectionError
 from heygen_core.realtime.connection import (
     Dialect,
     Event,
     RealtimeConnection,
-    RealtimeConnectionError,
 )
 from heygen_core.realtime.events import ConnectionLost
 

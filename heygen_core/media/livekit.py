@@ -20,12 +20,11 @@ import numpy as np
 from livekit import rtc
 from numpy.typing import NDArray
 
-from heygen_core.errors import AudioFormatError
+from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.room import (
     AVATAR_IDENTITY,
     AudioChunk,
     DataMessage,
-    MediaError,
     MediaRoom,
     ParticipantEvent,
     VideoFormat,

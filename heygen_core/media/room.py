@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from heygen_core.audio.convert import AudioInput, to_pcm16_mono_24k
-from heygen_core.errors import AudioFormatError, HeyGenError
+from heygen_core.errors import AudioFormatError
 from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
 
 AVATAR_IDENTITY = "heygen"
@@ -110,10 +110,6 @@ class DataMessage:
     payload: bytes = field(repr=False)
     topic: str | None
     sender: str | None
-
-
-class MediaError(HeyGenError):
-    """A room could not be joined, or was used after it was left."""
 
 
 def check_pcm16(pcm: bytes, sample_rate: int) -> None:

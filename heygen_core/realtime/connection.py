@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from heygen_core.errors import HeyGenError, ProtocolError
+from heygen_core.errors import HeyGenError, ProtocolError, RealtimeConnectionError
 from heygen_core.protocol.codec import UnknownEvent, decode, encode
 from heygen_core.realtime.events import (
     ConnectionLost,
@@ -51,10 +51,6 @@ MAX_MESSAGE_BYTES = 1_000_000
 # socket) but surfaced as protocol errors, not decoded.
 _READ_LIMIT = 64 * 1024 * 1024
 _EXCERPT = 200
-
-
-class RealtimeConnectionError(HeyGenError):
-    """The control socket could not be opened, or is gone for good."""
 
 
 class RealtimeConnection:

@@ -32,11 +32,11 @@ from heygen_core.errors import (
     PermissionDeniedError,
     ProtocolError,
     RateLimitError,
+    RequestRejectedError,
     ServerError,
     SessionLimitError,
     SessionStateError,
     TransportError,
-    ValidationError,
 )
 from heygen_core.protocol.codec import decode_as, encode
 from heygen_core.protocol.constraints import ConstraintProblem, model_problems, path_problems
@@ -551,7 +551,7 @@ def _api_error(
     if code == _CODE_SESSION_STATE:
         return SessionStateError(**kwargs)
     if status == 422 or code in _CODES_VALIDATION:
-        return ValidationError(errors=field_errors, **kwargs)
+        return RequestRejectedError(errors=field_errors, **kwargs)
     if status == 429:
         return RateLimitError(retry_after=_retry_after(headers), **kwargs)
     if status == 404:

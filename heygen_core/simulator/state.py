@@ -189,7 +189,7 @@ EndListener: TypeAlias = Callable[[Session, EndReason], None]
 """Called once when a session ends, on the thread that ended it."""
 
 
-class SessionStateError(Exception):
+class TransitionRefused(Exception):
     """A transition the session's state does not allow (start twice, start after stop)."""
 
 
@@ -270,12 +270,12 @@ class SimulatorState:
         """Move an ``issued`` session to ``started``.
 
         Raises:
-            SessionStateError: It was already started, or stopped.
+            TransitionRefused: It was already started, or stopped.
 
         """
         with self._lock:
             if session.status != "issued":
-                raise SessionStateError(f"session is {session.status}")
+                raise TransitionRefused(f"session is {session.status}")
             now = self.clock.monotonic()
             session.status = "started"
             session.started_mono = session.last_activity = now
@@ -334,12 +334,12 @@ class SimulatorState:
         """Move a ``new`` session to ``connected``.
 
         Raises:
-            SessionStateError: It was already started, or closed.
+            TransitionRefused: It was already started, or closed.
 
         """
         with self._lock:
             if session.status != "new":
-                raise SessionStateError(f"session is {session.status}")
+                raise TransitionRefused(f"session is {session.status}")
             session.status = "connected"
             session.started_mono = session.last_activity = self.clock.monotonic()
 

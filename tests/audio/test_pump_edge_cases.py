@@ -20,12 +20,12 @@ from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
 from heygen_core.audio.pump import BYTES_PER_SECOND, PumpConfig
+from heygen_core.errors import RealtimeConnectionError
 from heygen_core.protocol.codec import encode
 from heygen_core.realtime.connection import (
     MAX_MESSAGE_BYTES,
     Event,
     RealtimeConnection,
-    RealtimeConnectionError,
 )
 from heygen_core.realtime.events import ConnectionLost, ReadyTimeout, Reconnected
 from heygen_core.rest.liveavatar_client import LiveAvatarClient

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from livekit import rtc
 
-from heygen_core.errors import AudioFormatError
+from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.livekit import LiveKitRoom, audio_chunk, is_user, video_frame
-from heygen_core.media.room import AVATAR_IDENTITY, MediaError, ParticipantEvent, open_room
+from heygen_core.media.room import AVATAR_IDENTITY, ParticipantEvent, open_room
 
 CANARY = "canary-jwt-7d1e2f"
 LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")

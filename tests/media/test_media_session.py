@@ -21,11 +21,10 @@ from heygen_models import full
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
-from heygen_core.errors import AudioFormatError, HeyGenError
+from heygen_core.errors import AudioFormatError, HeyGenError, MediaError
 from heygen_core.media.room import (
     AVATAR_IDENTITY,
     AudioChunk,
-    MediaError,
     ParticipantEvent,
     VideoFrame,
 )

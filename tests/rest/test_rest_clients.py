@@ -23,11 +23,11 @@ from heygen_core.errors import (
     PermissionDeniedError,
     ProtocolError,
     RateLimitError,
+    RequestRejectedError,
     ServerError,
     SessionLimitError,
     SessionStateError,
     TransportError,
-    ValidationError,
 )
 from heygen_core.protocol.codec import encode
 from heygen_core.protocol.schemas import schema_documents
@@ -452,11 +452,11 @@ async def test_avatar_persona_with_voice_agent_is_refused_before_sending(
 async def test_streaming_validation_codes_are_validation_errors_naming_the_field(
     streaming: StreamingClient,
 ) -> None:
-    with pytest.raises(ValidationError) as missing:
+    with pytest.raises(RequestRejectedError) as missing:
         await streaming.new_session(st.NewSessionRequest())  # neither avatar_id nor avatar_name
     assert (missing.value.status, missing.value.code) == (400, 40001)
     assert "avatar_id" in str(missing.value)
-    with pytest.raises(ValidationError) as invalid:
+    with pytest.raises(RequestRejectedError) as invalid:
         await streaming.list_sessions_v2(st.ListSessionsV2Query(token="not-a-page-token"))
     assert (invalid.value.status, invalid.value.code) == (400, 400175)
     assert "Invalid parameter: token" in str(invalid.value)
@@ -484,7 +484,7 @@ async def test_validation_error_carries_field_locations(live: LiveAvatarClient) 
     request = la.LiteSessionTokenRequest(
         mode="LITE", avatar_id=SANDBOX_AVATAR, is_sandbox=True, max_session_duration=999_999
     )
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(RequestRejectedError) as info:
         await live.create_session_token(request)
     assert info.value.status == 422
     assert any(error.loc[-1] == "max_session_duration" for error in info.value.errors)

@@ -22,7 +22,7 @@ from heygen_core.simulator.state import (
     AVATAR_DELETED,
     USER_CLOSED,
     LiveAvatarSession,
-    SessionStateError,
+    TransitionRefused,
     iso_timestamp,
 )
 
@@ -115,7 +115,7 @@ class LiveAvatarRoutes:
         session = self._bound_session(call)
         try:
             self._state.start_liveavatar(session)
-        except SessionStateError:
+        except TransitionRefused:
             what = "already started" if session.status == "started" else "stopped"
             raise Refusal(
                 self._dialect.wrong_state(f"Session is not in correct state: it is {what}")

@@ -31,7 +31,7 @@ from heygen_core.simulator.rest.replies import (
 )
 from heygen_core.simulator.rooms.avatar_media import tone_speech
 from heygen_core.simulator.runtime import Runtime
-from heygen_core.simulator.state import USER_CLOSED, SessionStateError, StreamingSession
+from heygen_core.simulator.state import USER_CLOSED, StreamingSession, TransitionRefused
 
 # About 150 spoken words a minute: what `task` reports as the speech length.
 _CHARS_PER_SECOND = 14.0
@@ -125,7 +125,7 @@ class StreamingRoutes:
         session = self._session(call)
         try:
             self._state.start_streaming(session)
-        except SessionStateError:
+        except TransitionRefused:
             raise Refusal(self._dialect.wrong_state("")) from None
         self._rt.rooms.open_session_room(session)
         return self._ok(

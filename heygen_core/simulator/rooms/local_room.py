@@ -22,12 +22,11 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from heygen_core.audio.convert import AudioConverter
-from heygen_core.errors import AudioFormatError
+from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.room import (
     AVATAR_IDENTITY,
     AudioChunk,
     DataMessage,
-    MediaError,
     MediaRoom,
     ParticipantEvent,
     VideoFormat,
