@@ -143,6 +143,10 @@ def generate(out_dir: Path, only: str | None = None) -> None:
         if hidden:
             with target.open("a") as module_file:
                 module_file.write(hide_secrets_block(hidden))
+        constants = document.get("x-constants", {})
+        if constants:
+            with target.open("a") as module_file:
+                module_file.write(constants_block(constants))
     (out_dir / "py.typed").write_text("")
     lines = [
         HEADER.format(source="schemas/"),
@@ -201,6 +205,23 @@ def hide_secrets_block(hidden: dict[str, list[str]]) -> str:
         "",
     ]
     return "\n".join(lines).replace("'", '"')
+
+
+def constants_block(constants: dict[str, dict[str, str]]) -> str:
+    """Module tail declaring the schema's ``x-constants``: wire names that are not fields.
+
+    Topics and participant identities are part of the contract but belong to
+    no message, so the schema lists them at its top level and the driver and
+    simulator import them from here instead of spelling them again.
+    """
+    lines = ["", "", "import typing as _typing", ""]
+    for name, constant in constants.items():
+        lines += [
+            f"{name}: _typing.Final = {json.dumps(constant['value'])}",
+            f'"""{constant["description"]}"""',
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def check() -> int:

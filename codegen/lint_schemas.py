@@ -182,9 +182,15 @@ def check_union(
 
 def check_realtime(doc: SchemaDocument, problems: list[str], where: str) -> None:
     defs = doc.defs
-    extra_keys = set(doc.document) - {"$schema", "$id", "$comment", "description", "$defs"}
+    top_level = {"$schema", "$id", "$comment", "description", "$defs", "x-constants"}
+    extra_keys = set(doc.document) - top_level
     if extra_keys:
         problems.append(f"{where}: only $defs belong at the top level, found {sorted(extra_keys)}")
+    for name, constant in doc.document.get("x-constants", {}).items():
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or not isinstance(constant, dict):
+            problems.append(f"{where}: x-constants: {name!r} must be UPPER_CASE with an object")
+        elif not isinstance(constant.get("value"), str) or not constant.get("description"):
+            problems.append(f"{where}: x-constants: {name} needs a string value and a description")
     tags: set[str] = set()
     members: dict[str, str] = {}
     for union, direction in UNIONS.items():

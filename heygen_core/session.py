@@ -25,15 +25,13 @@ import aiohttp
 from heygen_models import full
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
+from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
 from pydantic import BaseModel
 
 from heygen_core.audio.convert import AudioInput
 from heygen_core.audio.pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
 from heygen_core.errors import HeyGenError, ProtocolError, SessionError
 from heygen_core.media.room import (
-    AGENT_CONTROL_TOPIC,
-    AGENT_RESPONSE_TOPIC,
-    AVATAR_IDENTITY,
     MediaRoom,
     open_room,
 )

@@ -462,3 +462,15 @@ class ServerEvent(
     """
     Every known event received on topic `agent-response`, discriminated by `event_type`. A reader must treat an unknown `event_type` as non-fatal.
     """
+
+
+import typing as _typing
+
+AVATAR_IDENTITY: _typing.Final = "heygen"
+"""The avatar joins its room as this participant; every other one is a user."""
+
+AGENT_CONTROL_TOPIC: _typing.Final = "agent-control"
+"""FULL mode: commands (ClientEvent) are published on this data topic."""
+
+AGENT_RESPONSE_TOPIC: _typing.Final = "agent-response"
+"""FULL mode: events (ServerEvent) arrive on this data topic, from the avatar."""

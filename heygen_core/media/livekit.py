@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import numpy as np
+from heygen_models.full import AVATAR_IDENTITY
 from livekit import rtc
 from numpy.typing import NDArray
 
 from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.room import (
-    AVATAR_IDENTITY,
     AudioChunk,
     DataMessage,
     MediaRoom,

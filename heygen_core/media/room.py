@@ -26,15 +26,6 @@ from heygen_core.audio.convert import AudioInput, to_pcm16_mono_24k
 from heygen_core.errors import AudioFormatError
 from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
 
-AVATAR_IDENTITY = "heygen"
-"""The avatar joins its room as this participant; every other one is a user."""
-
-AGENT_CONTROL_TOPIC = "agent-control"
-"""FULL mode: commands are published on this data topic."""
-
-AGENT_RESPONSE_TOPIC = "agent-response"
-"""FULL mode: events arrive on this data topic."""
-
 VideoFormat = Literal["RGB24", "RGBA"]
 """Pixel formats the video iterators deliver."""
 

@@ -12,11 +12,15 @@ from typing import Any, cast
 
 import numpy as np
 import pytest
+from heygen_models.full import AVATAR_IDENTITY
 from livekit import rtc
 
 from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.livekit import LiveKitRoom, audio_chunk, is_user, video_frame
-from heygen_core.media.room import AVATAR_IDENTITY, ParticipantEvent, open_room
+from heygen_core.media.room import (
+    ParticipantEvent,
+    open_room,
+)
 
 CANARY = "canary-jwt-7d1e2f"
 LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")

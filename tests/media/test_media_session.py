@@ -20,10 +20,10 @@ import pytest
 from heygen_models import full
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
+from heygen_models.full import AVATAR_IDENTITY
 
 from heygen_core.errors import AudioFormatError, HeyGenError, MediaError
 from heygen_core.media.room import (
-    AVATAR_IDENTITY,
     AudioChunk,
     ParticipantEvent,
     VideoFrame,

@@ -28,8 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
+from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
 
-from heygen_core.media.room import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, FaceRenderer, level_of
 from heygen_core.simulator.rooms.full_agent import FullAgent

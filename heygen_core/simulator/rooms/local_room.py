@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 import websockets
+from heygen_models.full import AVATAR_IDENTITY
 from websockets.asyncio.client import ClientConnection
 
 from heygen_core.audio.convert import AudioConverter
 from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.room import (
-    AVATAR_IDENTITY,
     AudioChunk,
     DataMessage,
     MediaRoom,
