@@ -234,6 +234,26 @@ class SessionStateError(ApiError):
     hint = "Start the session first, or create a new one if it has stopped."
 
 
+class MissingExtraError(HeyGenError, ImportError):
+    """An optional part of heygen-core was used without its extra installed.
+
+    The message is one line naming the extra to install, for example
+    ``pip install 'heygen-core[media]'``.
+
+    Attributes:
+        extra: The extra that provides the missing package (``media``, ``cli``).
+        package: The missing package's import name (``livekit``, ``rich``).
+    """
+
+    def __init__(self, feature: str, *, extra: str, package: str) -> None:
+        super().__init__(
+            f"{feature} needs the {extra!r} extra ({package} is not installed): "
+            f"pip install 'heygen-core[{extra}]'"
+        )
+        self.extra = extra
+        self.package = package
+
+
 class SessionError(HeyGenError):
     """The session could not be set up, or was used after it ended."""
 
