@@ -1,318 +1,40 @@
-"""Audio conversion to the one format the service plays: 24 kHz mono PCM16.
+"""Conversion of audio to 24 kHz mono PCM16, the one format the service plays.
 
-The service garbles the avatar's video, without any error, when audio is not
-raw PCM signed 16-bit little-endian, mono, 24 000 Hz. Everything that leaves
-this module is in that format; everything that cannot be converted safely is
-refused with an `AudioFormatError` that says what is supported.
-
-Accepted input (`AudioInput`):
-
-- raw PCM16 little-endian ``bytes``/``bytearray``/``memoryview``, interleaved;
-  the caller states ``sample_rate`` and ``channels``;
-- numpy arrays of dtype int16 or float32 (in [-1.0, 1.0]), 1-D for mono or
-  2-D ``(frames, channels)``; the caller states ``sample_rate``;
-- WAV files of 8-bit (unsigned), 16, 24 or 32-bit integer PCM, plain or
-  WAVE_FORMAT_EXTENSIBLE, any rate and channel count: a path or a binary file
-  object. Rate and channels come from the header.
-
-`to_pcm16_mono_24k` converts a whole buffer or file; `AudioConverter` converts
-a stream (for example a TTS's 20 ms frames) with a streaming resampler.
-Resampling is libsoxr's (through the ``soxr`` package); channels are mixed
-down by their mean.
+`to_pcm16_mono_24k` converts a whole buffer or WAV file; `AudioConverter`
+converts a stream (for example a TTS's 20 ms frames) with a streaming
+resampler. Both accept any `AudioInput` (see `heygen_core.audio.format`) and
+refuse what cannot be converted safely with an `AudioFormatError` that says
+what is supported. Resampling is libsoxr's (through the ``soxr`` package);
+channels are mixed down by their mean.
 """
 
 from __future__ import annotations
 
-import os
-import struct
-from typing import BinaryIO, Literal, NamedTuple, Protocol, TypeAlias
+from typing import Protocol
 
 import numpy as np
 import soxr  # type: ignore[import-untyped]  # ships no type information
 from numpy.typing import NDArray
 
+from heygen_core.audio._checks import (
+    PATH_TYPES,
+    PCM16,
+    RAW_TYPES,
+    SUPPORTED,
+    byte_view,
+    check_array,
+    check_channels,
+    check_rate,
+    reject_wav_bytes,
+)
+from heygen_core.audio.format import SAMPLE_RATE, AudioInput, Quality
+from heygen_core.audio.wav import WavAudio, read_wav
 from heygen_core.errors import AudioFormatError
 
-SAMPLE_RATE = 24_000
-"""The only sample rate the service accepts (Hz)."""
-
-MIN_SAMPLE_RATE = 1_000
-"""Lowest input rate accepted (Hz); anything lower is a mistake, not speech."""
-
-MAX_SAMPLE_RATE = 384_000
-"""Highest input rate accepted (Hz): the highest rate audio interfaces offer."""
-
-MAX_CHANNELS = 32
-"""Most input channels accepted."""
-
-Quality: TypeAlias = Literal["HQ", "VHQ"]
-"""libsoxr quality preset: ``HQ`` (20-bit precision) or ``VHQ`` (28-bit, slower)."""
-
-AudioInput: TypeAlias = (
-    bytes
-    | bytearray
-    | memoryview
-    | NDArray[np.int16]
-    | NDArray[np.float32]
-    | str
-    | os.PathLike[str]
-    | BinaryIO
-)
-"""Audio `AudioConverter` and `to_pcm16_mono_24k` accept (see the module docstring)."""
+__all__ = ["DEFAULT_BATCH_MS", "AudioConverter", "to_pcm16_mono_24k"]
 
 DEFAULT_BATCH_MS = 100
 """Input buffered before each resampler call, by default (milliseconds)."""
-
-_PCM16 = np.dtype("<i2")
-_SUPPORTED = (
-    "raw PCM16 little-endian bytes, numpy int16 or float32 arrays, "
-    "or a WAV file (path or binary file object)"
-)
-_WAVE_FORMAT_PCM = 0x0001
-_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-# The 14 bytes that follow the format code in every KSDATAFORMAT_SUBTYPE GUID.
-_KSDATAFORMAT_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
-_WAVE_FORMAT_NAMES = {
-    0x0002: "Microsoft ADPCM",
-    0x0003: "IEEE float",
-    0x0006: "A-law",
-    0x0007: "mu-law",
-    0x0011: "IMA ADPCM",
-    0x0031: "GSM 6.10",
-    0x0055: "MPEG layer 3",
-    0x0092: "Dolby AC3",
-}
-# A streaming writer that cannot seek back leaves the data size at its maximum.
-_SIZE_UNKNOWN = 0xFFFFFFFF
-# Tuples, not `X | Y` unions: push() is on the hot path and a union is rebuilt per call.
-_RAW_TYPES = (bytes, bytearray, memoryview)
-_PATH_TYPES = (str, os.PathLike)
-
-
-# -- validation ---------------------------------------------------------------------------
-
-
-def _check_rate(value: object, what: str = "sample_rate") -> int:
-    # bool is an int subclass; True would pass as 1 Hz before the range check.
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        shown = f"{value!r} ({type(value).__name__})" if not isinstance(value, int) else value
-        raise AudioFormatError(f"{what} must be a positive integer (Hz), got {shown}")
-    rate = int(value)
-    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        raise AudioFormatError(
-            f"{what} must be between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz, got {rate}"
-        )
-    return rate
-
-
-def _check_channels(value: object, what: str = "channels") -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | np.integer)
-        or not 1 <= value <= MAX_CHANNELS
-    ):
-        raise AudioFormatError(f"{what} must be an integer from 1 to {MAX_CHANNELS}, got {value!r}")
-    return int(value)
-
-
-def _check_array(audio: NDArray[np.generic]) -> int:
-    """Validate a numpy array's dtype, shape and range; return its channel count."""
-    dtype = audio.dtype
-    if dtype != np.int16 and dtype != np.float32:
-        shown = dtype.name if dtype.isnative else f"{dtype.name} (non-native byte order)"
-        raise AudioFormatError(
-            f"numpy arrays must be int16 or float32, got {shown} — convert with "
-            "arr.astype(np.float32) for samples in [-1.0, 1.0], or arr.astype(np.int16) "
-            "for 16-bit integer samples"
-        )
-    if audio.ndim == 1:
-        channels = 1
-    elif audio.ndim == 2:
-        channels = audio.shape[1]
-        if not 1 <= channels <= MAX_CHANNELS:
-            hint = (
-                ": it looks like (channels, frames); pass arr.T"
-                if 1 <= audio.shape[0] <= MAX_CHANNELS
-                else ""
-            )
-            raise AudioFormatError(
-                f"2-D audio arrays are (frames, channels) with 1 to {MAX_CHANNELS} channels, "
-                f"got shape {audio.shape}{hint}"
-            )
-    else:
-        raise AudioFormatError(
-            f"numpy audio must be 1-D (mono) or 2-D (frames, channels), got shape {audio.shape}"
-        )
-    if dtype == np.float32 and audio.size:
-        _check_float_range(audio)  # type: ignore[arg-type]
-    return channels
-
-
-def _check_float_range(audio: NDArray[np.float32]) -> None:
-    # min/max are two fast passes, and both propagate NaN, so the common case
-    # (valid audio) never builds a mask.
-    low, high = audio.min(), audio.max()
-    if low >= -1.0 and high <= 1.0:
-        return
-    flat = audio.reshape(-1)
-    index = int(np.flatnonzero(~(np.abs(flat) <= 1.0))[0])
-    value = float(flat[index])
-    found = "NaN" if np.isnan(value) else repr(value)
-    if audio.ndim == 2:
-        frame, channel = divmod(index, audio.shape[1])
-        where = f"frame {frame}, channel {channel}"
-    else:
-        where = f"sample {index}"
-    raise AudioFormatError(
-        f"float32 audio must be finite and within [-1.0, 1.0]: found {found} at {where}"
-    )
-
-
-def _byte_view(audio: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
-    """Return `audio` as a flat byte sequence (a memoryview may have any format or shape)."""
-    if isinstance(audio, memoryview) and (audio.ndim != 1 or audio.format != "B"):
-        return audio.cast("B") if audio.c_contiguous else audio.tobytes()
-    return audio
-
-
-def _reject_wav_bytes(data: bytes | bytearray | memoryview) -> None:
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        raise AudioFormatError(
-            "these bytes are a WAV file, not raw PCM16: pass io.BytesIO(data) so the "
-            "header is read (its rate and channels are then used) instead of played as noise"
-        )
-
-
-# -- WAV ------------------------------------------------------------------------------------
-
-
-class _Wav(NamedTuple):
-    sample_rate: int
-    channels: int
-    bits: int
-    data: memoryview  # whole frames of little-endian integer PCM
-
-
-def _read_source(source: str | os.PathLike[str] | BinaryIO) -> bytes:
-    if isinstance(source, str | os.PathLike):
-        with open(source, "rb") as file:
-            return file.read()
-    data = source.read()
-    if not isinstance(data, bytes | bytearray):
-        raise AudioFormatError(
-            f"WAV file objects must be opened in binary mode ('rb'); read() gave "
-            f"{type(data).__name__}"
-        )
-    return bytes(data)
-
-
-def _parse_wav(raw: bytes) -> _Wav:
-    """Parse a RIFF/WAVE file held in memory.
-
-    A parser of our own rather than the stdlib `wave`: Python 3.11's `wave`
-    refuses WAVE_FORMAT_EXTENSIBLE (which most tools write for 24-bit,
-    32-bit and multichannel files) and reports other formats only as
-    "unknown format: 3".
-    """
-    view = memoryview(raw)
-    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        kind = raw[:4]
-        if kind in (b"RIFX", b"RF64", b"BW64"):
-            detail = f"a {kind.decode()} file (big-endian or 64-bit WAV)"
-        else:
-            detail = f"no RIFF/WAVE header (starts with {raw[:12]!r})"
-        raise AudioFormatError(
-            f"not a supported WAV file: {detail}; supported: RIFF/WAVE integer PCM"
-        )
-    fmt: tuple[int, int, int] | None = None  # sample rate, channels, bits
-    pos = 12
-    while pos + 8 <= len(raw):
-        chunk_id = raw[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", raw, pos + 4)
-        body = pos + 8
-        if chunk_id == b"fmt ":
-            fmt = _parse_fmt(view[body : body + size])
-        elif chunk_id == b"data":
-            if fmt is None:
-                raise AudioFormatError("WAV file has its data chunk before its fmt chunk")
-            end = body + size
-            if size == _SIZE_UNKNOWN:
-                end = len(raw)
-            elif end > len(raw):
-                raise AudioFormatError(
-                    f"WAV data chunk declares {size} bytes but the file holds only "
-                    f"{len(raw) - body}: the file is truncated"
-                )
-            rate, channels, bits = fmt
-            frame_bytes = channels * bits // 8
-            if (end - body) % frame_bytes:
-                raise AudioFormatError(
-                    f"WAV data is {end - body} bytes, not a whole number of "
-                    f"{frame_bytes}-byte frames ({channels} channels of {bits} bits)"
-                )
-            return _Wav(rate, channels, bits, view[body:end])
-        pos = body + size + (size & 1)  # chunks are padded to an even length
-    raise AudioFormatError("WAV file has no data chunk" + ("" if fmt else " and no fmt chunk"))
-
-
-def _parse_fmt(chunk: memoryview) -> tuple[int, int, int]:
-    if len(chunk) < 16:
-        raise AudioFormatError(f"WAV fmt chunk is {len(chunk)} bytes, expected at least 16")
-    tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", chunk)
-    code = tag
-    if tag == _WAVE_FORMAT_EXTENSIBLE:
-        if len(chunk) < 40:
-            raise AudioFormatError("WAV extensible fmt chunk is shorter than 40 bytes")
-        (code,) = struct.unpack_from("<H", chunk, 24)
-        if bytes(chunk[26:40]) != _KSDATAFORMAT_TAIL:
-            code = -1
-    if code != _WAVE_FORMAT_PCM:
-        if code == -1:
-            name = "extensible, unknown sub-format"
-        else:
-            name = _WAVE_FORMAT_NAMES.get(code, "not PCM")
-            if tag == _WAVE_FORMAT_EXTENSIBLE:
-                name = f"extensible, {name}"
-        hint = (
-            "; decode it (e.g. with soundfile) and pass a float32 array" if code == 0x0003 else ""
-        )
-        raise AudioFormatError(
-            f"WAV file is not integer PCM (format tag {code if code >= 0 else tag}: {name}); "
-            f"supported: 8-bit unsigned and 16/24/32-bit signed integer PCM{hint}"
-        )
-    if bits not in (8, 16, 24, 32):
-        raise AudioFormatError(f"WAV sample width must be 8, 16, 24 or 32 bits, got {bits}")
-    channels = _check_channels(channels, "WAV channel count")
-    rate = _check_rate(rate, "WAV sample rate")
-    if block_align != channels * bits // 8:
-        raise AudioFormatError(
-            f"WAV header is inconsistent: block align {block_align} for {channels} "
-            f"channels of {bits} bits"
-        )
-    return rate, channels, bits
-
-
-def _wav_samples(wav: _Wav) -> NDArray[np.int16] | NDArray[np.float32]:
-    """Return the samples as (frames, channels): int16 for 8/16-bit, float32 for 24/32."""
-    data, channels = wav.data, wav.channels
-    if wav.bits == 16:
-        return np.frombuffer(data, _PCM16).reshape(-1, channels)
-    if wav.bits == 8:
-        # 8-bit WAV is unsigned with its zero at 128.
-        widened = np.frombuffer(data, np.uint8).astype(np.int16)
-        return ((widened - 128) << 8).reshape(-1, channels)
-    if wav.bits == 24:
-        triples = np.frombuffer(data, np.uint8).reshape(-1, 3)
-        padded = np.zeros((len(triples), 4), np.uint8)
-        padded[:, 1:] = triples
-        # Arithmetic shift of the left-justified 32-bit word sign-extends it.
-        ints = padded.view("<i4").reshape(-1) >> 8
-        scale = 1.0 / (1 << 23)
-    else:
-        ints = np.frombuffer(data, "<i4")
-        scale = 1.0 / (1 << 31)
-    # float32 holds 24 bits exactly; the 32-bit samples lose only bits far below 16-bit.
-    return (ints.astype(np.float32) * np.float32(scale)).reshape(-1, channels)
 
 
 # -- sample conversion ----------------------------------------------------------------------
@@ -406,9 +128,9 @@ class AudioConverter:
         batch_ms: int = DEFAULT_BATCH_MS,
         output_rate: int = SAMPLE_RATE,
     ) -> None:
-        self._sample_rate = _check_rate(sample_rate)
-        self._output_rate = _check_rate(output_rate, "output_rate")
-        self._channels = _check_channels(channels)
+        self._sample_rate = check_rate(sample_rate)
+        self._output_rate = check_rate(output_rate, "output_rate")
+        self._channels = check_channels(channels)
         if quality not in ("HQ", "VHQ"):
             raise ValueError(f"quality must be 'HQ' or 'VHQ', got {quality!r}")
         if (
@@ -534,7 +256,7 @@ class AudioConverter:
         """
         if (
             type(audio) is np.ndarray
-            and audio.dtype == _PCM16
+            and audio.dtype == PCM16
             and audio.ndim == 1
             and self._channels == 1
             and audio.flags.c_contiguous
@@ -547,15 +269,15 @@ class AudioConverter:
             if len(self._pending) < self._min_bytes and not self._passthrough:
                 return b""
             return self._ready()
-        if isinstance(audio, _RAW_TYPES):
+        if isinstance(audio, RAW_TYPES):
             self._push_raw(audio)
         elif isinstance(audio, np.ndarray):
             self._push_array(audio)
-        elif isinstance(audio, _PATH_TYPES) or hasattr(audio, "read"):
-            self._push_wav(_parse_wav(_read_source(audio)))
+        elif isinstance(audio, PATH_TYPES) or hasattr(audio, "read"):
+            self._push_wav(read_wav(audio))
         else:
             raise AudioFormatError(
-                f"unsupported audio type {type(audio).__name__}: pass {_SUPPORTED}"
+                f"unsupported audio type {type(audio).__name__}: pass {SUPPORTED}"
             )
         return self._ready()
 
@@ -616,8 +338,8 @@ class AudioConverter:
     # -- internals --------------------------------------------------------------------------
 
     def _push_raw(self, audio: bytes | bytearray | memoryview) -> None:
-        audio = _byte_view(audio)
-        _reject_wav_bytes(audio)
+        audio = byte_view(audio)
+        reject_wav_bytes(audio)
         self._raw_bytes += len(audio)
         if self._channels == 1:
             self._pending += audio
@@ -627,11 +349,11 @@ class AudioConverter:
         whole = len(audio) - len(audio) % self._frame_bytes
         self._carry = bytes(audio[whole:])
         if whole:
-            frames = np.frombuffer(audio, _PCM16, whole // 2).reshape(-1, self._channels)
-            self._pending += _mono_int16(frames).astype(_PCM16, copy=False).data
+            frames = np.frombuffer(audio, PCM16, whole // 2).reshape(-1, self._channels)
+            self._pending += _mono_int16(frames).astype(PCM16, copy=False).data
 
     def _push_array(self, audio: NDArray[np.generic]) -> None:
-        channels = _check_array(audio)
+        channels = check_array(audio)
         if channels != self._channels:
             shape = "(frames,)" if audio.ndim == 1 else f"(frames, {channels})"
             raise AudioFormatError(
@@ -641,14 +363,14 @@ class AudioConverter:
             )
         self._append_pending(audio)  # type: ignore[arg-type]
 
-    def _push_wav(self, wav: _Wav) -> None:
+    def _push_wav(self, wav: WavAudio) -> None:
         if (wav.sample_rate, wav.channels) != (self._sample_rate, self._channels):
             raise AudioFormatError(
                 f"WAV file is {wav.sample_rate} Hz with {wav.channels} channel(s), but this "
                 f"converter is for {self._sample_rate} Hz with {self._channels}; make one "
                 "converter per input format (AudioConverter.for_input)"
             )
-        self._append_pending(_wav_samples(wav))
+        self._append_pending(wav.samples())
 
     def _append_pending(self, samples: NDArray[np.int16] | NDArray[np.float32]) -> None:
         if len(self._pending) % 2 or self._carry:
@@ -656,7 +378,7 @@ class AudioConverter:
                 "raw PCM16 bytes pushed so far end inside a sample; finish them before "
                 "pushing an array or a WAV file"
             )
-        mono = np.ascontiguousarray(_mono_int16(samples), _PCM16)
+        mono = np.ascontiguousarray(_mono_int16(samples), PCM16)
         self._pending += mono.data
 
     def _take_passthrough(self) -> bytes:
@@ -694,26 +416,26 @@ class AudioConverter:
 
 def _describe(audio: AudioInput, sample_rate: int | None, channels: int | None) -> tuple[int, int]:
     """Return the (sample rate, channels) of `audio`, from the caller or its header or shape."""
-    if isinstance(audio, _RAW_TYPES):
-        _reject_wav_bytes(_byte_view(audio))
+    if isinstance(audio, RAW_TYPES):
+        reject_wav_bytes(byte_view(audio))
         if sample_rate is None:
             raise AudioFormatError(
                 "raw PCM16 bytes carry no sample rate: pass sample_rate= (Hz), and channels= "
                 "when not mono"
             )
-        return _check_rate(sample_rate), _check_channels(1 if channels is None else channels)
+        return check_rate(sample_rate), check_channels(1 if channels is None else channels)
     if isinstance(audio, np.ndarray):
-        found = _check_array(audio)
-        if channels is not None and _check_channels(channels) != found:
+        found = check_array(audio)
+        if channels is not None and check_channels(channels) != found:
             raise AudioFormatError(
                 f"channels={channels} was given but the array of shape {audio.shape} has "
                 f"{found}; 1-D arrays are mono, 2-D arrays (frames, channels)"
             )
         if sample_rate is None:
             raise AudioFormatError("numpy audio carries no sample rate: pass sample_rate= (Hz)")
-        return _check_rate(sample_rate), found
-    if isinstance(audio, _PATH_TYPES):
-        wav = _parse_wav(_read_source(audio))
+        return check_rate(sample_rate), found
+    if isinstance(audio, PATH_TYPES):
+        wav = read_wav(audio)
     elif hasattr(audio, "read"):
         if not (hasattr(audio, "seekable") and audio.seekable()):
             raise AudioFormatError(
@@ -722,16 +444,16 @@ def _describe(audio: AudioInput, sample_rate: int | None, channels: int | None) 
             )
         start = audio.tell()
         try:
-            wav = _parse_wav(_read_source(audio))
+            wav = read_wav(audio)
         finally:
             audio.seek(start)
     else:
-        raise AudioFormatError(f"unsupported audio type {type(audio).__name__}: pass {_SUPPORTED}")
+        raise AudioFormatError(f"unsupported audio type {type(audio).__name__}: pass {SUPPORTED}")
     _check_stated(wav, sample_rate, channels)
     return wav.sample_rate, wav.channels
 
 
-def _check_stated(wav: _Wav, sample_rate: int | None, channels: int | None) -> None:
+def _check_stated(wav: WavAudio, sample_rate: int | None, channels: int | None) -> None:
     if sample_rate is not None and sample_rate != wav.sample_rate:
         raise AudioFormatError(
             f"sample_rate={sample_rate} was given but the WAV header says {wav.sample_rate} Hz; "
@@ -766,18 +488,18 @@ def to_pcm16_mono_24k(
         quality: libsoxr preset, ``"HQ"`` or ``"VHQ"``.
 
     Returns:
-        The converted audio, ready to base64-encode for ``agent.speak``.
+        The converted audio, ready to base64-encode into speak messages.
 
     Raises:
         AudioFormatError: The input is not supported, is malformed, or its
             stated rate or channels contradict it.
         OSError: A WAV path could not be read.
     """
-    if isinstance(audio, _PATH_TYPES) or (
-        not isinstance(audio, (*_RAW_TYPES, np.ndarray)) and hasattr(audio, "read")
+    if isinstance(audio, PATH_TYPES) or (
+        not isinstance(audio, (*RAW_TYPES, np.ndarray)) and hasattr(audio, "read")
     ):
         # Read the file once, whether or not it can be rewound.
-        wav = _parse_wav(_read_source(audio))
+        wav = read_wav(audio)
         _check_stated(wav, sample_rate, channels)
         converter = AudioConverter(wav.sample_rate, wav.channels, quality=quality)
         converter._push_wav(wav)

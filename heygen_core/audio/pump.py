@@ -2,8 +2,10 @@
 
 It owns the send side of utterances: conversion to 24 kHz mono PCM16 (through
 `heygen_core.audio.convert`), chunking (a short first chunk, then about a second),
-pacing (a lead, then real time), ``speak_end``, and interrupts that
+pacing (a lead, then real time), ending each utterance, and interrupts that
 guarantee no chunk of an interrupted utterance reaches the wire afterwards.
+What the messages are, and which server events report playback, is the
+dialect's business (`heygen_core.audio.dialects`).
 """
 
 from __future__ import annotations
@@ -17,31 +19,27 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from heygen_models import lite, realtime_alpha
-from pydantic import BaseModel
-
-from heygen_core.audio.convert import AudioConverter, AudioInput, to_pcm16_mono_24k
+from heygen_core.audio.convert import AudioConverter, to_pcm16_mono_24k
+from heygen_core.audio.dialects import SpeechDialect, speech_dialect
+from heygen_core.audio.format import BYTES_PER_SECOND, SAMPLE_RATE, AudioInput
 from heygen_core.errors import HeyGenError, RealtimeConnectionError
 from heygen_core.realtime.connection import (
     Dialect,
     Event,
     RealtimeConnection,
 )
-from heygen_core.realtime.events import ConnectionLost
+
+__all__ = [
+    "BYTES_PER_SECOND",
+    "SAMPLE_RATE",
+    "AudioPump",
+    "PumpConfig",
+    "PumpStats",
+    "Utterance",
+    "UtteranceStatus",
+]
 
 logger = logging.getLogger("heygen_core.pump")
-
-SAMPLE_RATE = 24_000
-"""The only rate the service accepts."""
-
-BYTES_PER_SECOND = SAMPLE_RATE * 2
-"""24 kHz mono PCM16."""
-
-# The alpha API's vendor demo commits once more than 1 s is buffered and
-# clears instead of committing when under 80 ms is buffered.
-_ALPHA_COMMIT_MS = 1000
-_ALPHA_MIN_COMMIT_MS = 80
-_ALPHA_COMMIT_AUDIO = "AA=="  # one zero byte, as the vendor demo sends
 
 UtteranceStatus = Literal["queued", "sending", "sent", "playing", "ended", "interrupted", "lost"]
 """Where an utterance is: in our queue, on the wire, at the avatar, or done."""
@@ -142,6 +140,7 @@ class AudioPump:
         self.connection = connection
         self.config = config or PumpConfig()
         self.dialect: Dialect = connection.dialect
+        self.speech: SpeechDialect = speech_dialect(connection.dialect)
         self.stats = PumpStats()
         self._utterances: dict[str, Utterance] = {}
         self._generation = 0
@@ -222,7 +221,7 @@ class AudioPump:
     async def interrupt(self) -> None:
         """Stop the avatar now and drop everything queued or paced.
 
-        ``agent.interrupt`` goes out at once; no chunk of an utterance that
+        The dialect's interrupt goes out at once; no chunk of an utterance that
         was not fully sent is sent after it, and a streamed `speak` reads
         no further, even when it was between utterances.
         """
@@ -234,33 +233,16 @@ class AudioPump:
             if not utterance.done and utterance.status in ("queued", "sending", "sent", "playing"):
                 self._end(utterance, "interrupted")
         async with self._wire:
-            await self.connection.send(self._interrupt_event())
-            if self.dialect == "realtime-alpha":
-                await self.connection.send(
-                    realtime_alpha.AgentAudioBufferClear(
-                        type="agent.audio_buffer_clear", event_id=uuid.uuid4().hex
-                    )
-                )
+            for message in self.speech.interrupt():
+                await self.connection.send(message)
 
     async def start_listening(self) -> None:
         """Put the avatar in its listening pose."""
-        event_id = uuid.uuid4().hex
-        event: BaseModel = (
-            lite.AgentStartListening(type="agent.start_listening", event_id=event_id)
-            if self.dialect == "lite"
-            else realtime_alpha.AgentStartListening(type="agent.start_listening", event_id=event_id)
-        )
-        await self.connection.send(event)
+        await self.connection.send(self.speech.start_listening())
 
     async def stop_listening(self) -> None:
         """Take the avatar out of its listening pose."""
-        event_id = uuid.uuid4().hex
-        event: BaseModel = (
-            lite.AgentStopListening(type="agent.stop_listening", event_id=event_id)
-            if self.dialect == "lite"
-            else realtime_alpha.AgentStopListening(type="agent.stop_listening", event_id=event_id)
-        )
-        await self.connection.send(event)
+        await self.connection.send(self.speech.stop_listening())
 
     # -- sending --------------------------------------------------------------------------
 
@@ -325,14 +307,13 @@ class AudioPump:
         buffer = bytearray()
         offset = 0.0  # seconds of this utterance's audio already sent
         start: float | None = None
-        alpha_buffered_ms = 0.0  # appended since the last commit
-        alpha_committed = False  # whether any of it was committed (will play)
+        wire = self.speech.utterance(utterance.event_id)
 
         def live() -> bool:
             return generation == self._generation and not utterance.done
 
         async def send_chunk(chunk: bytes) -> bool:
-            nonlocal offset, start, alpha_buffered_ms, alpha_committed
+            nonlocal offset, start
             if start is None:
                 start = utterance.started_at = loop.time()
             planned = start + max(0.0, offset - self.config.lead_seconds)
@@ -346,25 +327,8 @@ class AudioPump:
                 now = loop.time()
                 if offset >= self.config.lead_seconds:
                     self.stats.schedule_jitter.append(now - planned)
-                if self.dialect == "lite":
-                    await self.connection.send(
-                        lite.AgentSpeak(
-                            type="agent.speak", audio=audio, event_id=utterance.event_id
-                        )
-                    )
-                else:
-                    await self.connection.send(
-                        realtime_alpha.AgentAudioBufferAppend(
-                            type="agent.audio_buffer_append",
-                            audio=audio,
-                            event_id=utterance.event_id,
-                        )
-                    )
-                    alpha_buffered_ms += seconds * 1000
-                    if alpha_buffered_ms >= _ALPHA_COMMIT_MS:
-                        await self.connection.send(self._alpha_commit(utterance.event_id))
-                        alpha_buffered_ms = 0.0
-                        alpha_committed = True
+                for message in wire.chunk(audio, seconds):
+                    await self.connection.send(message)
             if self.stats.first_chunk_at is None:
                 self.stats.first_chunk_at = now
             utterance.chunks += 1
@@ -396,64 +360,38 @@ class AudioPump:
             if utterance.chunks == 0:
                 self._end(utterance, "ended")  # nothing to play
                 return
-            if self.dialect == "lite":
-                end: BaseModel = lite.AgentSpeakEnd(
-                    type="agent.speak_end", event_id=utterance.event_id
-                )
-                await self.connection.send(end)
-            elif alpha_buffered_ms >= _ALPHA_MIN_COMMIT_MS:
-                await self.connection.send(self._alpha_commit(utterance.event_id))
-            else:
-                if alpha_buffered_ms > 0:
-                    await self.connection.send(
-                        realtime_alpha.AgentAudioBufferClear(
-                            type="agent.audio_buffer_clear", event_id=utterance.event_id
-                        )
-                    )
-                if not alpha_committed:
-                    # All of it was under 80 ms and cleared: the avatar plays
-                    # nothing and reports nothing, so it is over now.
-                    self._end(utterance, "ended")
-                    return
+            end = wire.end()
+            for message in end.messages:
+                await self.connection.send(message)
+            if end.over:
+                self._end(utterance, "ended")  # the avatar will report nothing
+                return
         if not utterance.done:
             utterance.status = "sent"
-
-    @staticmethod
-    def _alpha_commit(event_id: str) -> BaseModel:
-        return realtime_alpha.AgentAudioBufferCommit(
-            type="agent.audio_buffer_commit", audio=_ALPHA_COMMIT_AUDIO, event_id=event_id
-        )
-
-    def _interrupt_event(self) -> BaseModel:
-        if self.dialect == "lite":
-            return lite.AgentInterrupt(type="agent.interrupt", event_id=uuid.uuid4().hex)
-        return realtime_alpha.AgentInterrupt(type="agent.interrupt", event_id=uuid.uuid4().hex)
 
     # -- receiving ------------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(
-            event, lite.AgentSpeakStarted | lite.AgentSpeakEnded | lite.AgentSpeakInterrupted
-        ):
-            event_id = event.event_id if isinstance(event.event_id, str) else None
-            utterance = self._utterances.get(event_id) if event_id else None
-            if utterance is None:
-                return
-            if isinstance(event, lite.AgentSpeakStarted):
-                if not utterance.done:
-                    utterance.status = "playing"
-            elif isinstance(event, lite.AgentSpeakEnded):
-                self._end(utterance, "ended")
-            else:
-                self._end(utterance, "interrupted")
-        elif isinstance(event, realtime_alpha.AgentStatus) and event.status == "idle":
-            # The alpha API's only known event: idle after playback means
-            # every committed utterance has been played.
+        # A lost connection needs nothing here: _lose_in_flight already ran,
+        # called by the connection itself.
+        playback = self.speech.playback(event)
+        if playback is None:
+            return
+        if playback.event_id is None:
+            # A report about no one utterance (the alpha API's idle): it
+            # covers every utterance that is fully on the wire.
             for utterance in list(self._utterances.values()):
                 if utterance.status == "sent":
-                    self._end(utterance, "ended")
-        elif isinstance(event, ConnectionLost):
-            pass  # _lose_in_flight already ran, from the connection
+                    self._end(utterance, playback.status)
+            return
+        found = self._utterances.get(playback.event_id)
+        if found is None:
+            return
+        if playback.status == "playing":
+            if not found.done:
+                found.status = "playing"
+        else:
+            self._end(found, playback.status)
 
     def _lose_in_flight(self, reconnecting: bool) -> tuple[str, ...]:
         # The socket closed under us. What was on the wire is cut off; what

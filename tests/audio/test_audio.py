@@ -1,4 +1,4 @@
-"""heygen_core.audio.convert: accepted input becomes 24 kHz mono PCM16; the rest is refused."""
+"""heygen_core.audio.convert and .wav: input becomes 24 kHz mono PCM16; the rest is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from heygen_core.audio.convert import AudioConverter, to_pcm16_mono_24k
+from heygen_core.audio.wav import parse_wav, read_wav
 from heygen_core.errors import AudioFormatError
 
 OUT_RATE = 24_000
@@ -442,3 +443,37 @@ def test_a_rejected_push_keeps_the_stream_usable() -> None:
         converter.push(np.zeros(10, np.float64))  # type: ignore[arg-type]
     rest = converter.push(x[4410:]) + converter.flush()
     assert first + rest == to_pcm16_mono_24k(x, 44_100)
+
+
+# ------------------------------------------------------------------ reading WAV files
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_read_wav_gives_the_header_and_the_samples_as_written(width: int) -> None:
+    rng = np.random.default_rng(width)
+    frames = rng.integers(-(2 ** (8 * width - 1)), 2 ** (8 * width - 1), (300, 2), dtype=np.int64)
+    if width == 1:  # 8-bit WAV is unsigned, zero at 128
+        raw = (frames + 128).astype(np.uint8).tobytes()
+    else:
+        raw = b"".join(int(v).to_bytes(width, "little", signed=True) for v in frames.reshape(-1))
+    data = wav_bytes(raw, 22_050, 2, width)
+    wav = read_wav(io.BytesIO(data))
+    assert wav == parse_wav(data)
+    assert (wav.sample_rate, wav.channels, wav.bits) == (22_050, 2, 8 * width)
+    samples = wav.samples()
+    assert samples.shape == (300, 2)
+    if width <= 2:  # int16, scaled up from 8 bits
+        assert samples.dtype == np.int16
+        assert np.array_equal(samples, frames << (16 - 8 * width))
+    else:  # float32 in [-1, 1)
+        assert samples.dtype == np.float32
+        expected = frames / float(2 ** (8 * width - 1))
+        assert np.allclose(samples, expected, atol=2.0**-24)
+
+
+def test_read_wav_refuses_a_text_mode_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.wav"
+    path.write_bytes(wav_bytes(b"\x00\x00" * 10, 24_000, 1, 2))
+    assert read_wav(path).sample_rate == 24_000
+    with path.open("r", encoding="latin-1") as text, pytest.raises(AudioFormatError, match="'rb'"):
+        read_wav(text)  # type: ignore[arg-type]

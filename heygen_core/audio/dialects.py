@@ -1,0 +1,292 @@
+"""How each realtime dialect carries speech: one strategy object per dialect.
+
+The audio pump chunks and paces audio the same way whatever the socket
+speaks; what differs is the wire. On LITE each chunk is a speak message and
+an utterance ends with its own end message, and the service reports when it
+starts, ends or is cut short. On the Realtime alpha API audio is appended to
+a buffer that must be committed to play, short buffers are cleared instead
+of committed, an interrupt also clears the buffer, and the only report is
+the avatar going idle. A `SpeechDialect` holds those rules and builds its
+messages from the generated models (``heygen_models.lite``,
+``heygen_models.realtime_alpha``), so every tag and field comes from the
+schemas; see docs/protocol.md for the wire facts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+from typing import ClassVar, Literal, Protocol, TypeVar, get_args
+
+from heygen_models import lite, realtime_alpha
+from pydantic import BaseModel
+
+from heygen_core.realtime.connection import Dialect, Event
+
+__all__ = [
+    "LiteSpeech",
+    "Playback",
+    "PlaybackStatus",
+    "RealtimeAlphaSpeech",
+    "SpeechDialect",
+    "UtteranceEnd",
+    "UtteranceWire",
+    "speech_dialect",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+PlaybackStatus = Literal["playing", "ended", "interrupted"]
+"""What the service can report about an utterance it received."""
+
+
+@dataclass(frozen=True)
+class Playback:
+    """What a server event says about the avatar's playback.
+
+    Attributes:
+        status: The utterance's new status.
+        event_id: The utterance it is about; None for every utterance that
+            was fully sent (the alpha API reports only that the avatar is idle).
+    """
+
+    status: PlaybackStatus
+    event_id: str | None
+
+
+@dataclass(frozen=True)
+class UtteranceEnd:
+    """The messages that end an utterance, and whether it is over once they are sent.
+
+    Attributes:
+        messages: Client events to send, in order.
+        over: True when the avatar will play nothing more of it and report
+            nothing about it, so the utterance ends as soon as they are sent.
+    """
+
+    messages: tuple[BaseModel, ...]
+    over: bool
+
+
+class UtteranceWire(Protocol):
+    """Builds the messages of one utterance, keeping whatever state its dialect needs."""
+
+    def chunk(self, audio: str, seconds: float) -> tuple[BaseModel, ...]:
+        """Return the messages that carry one chunk.
+
+        Args:
+            audio: The chunk, base64 of 24 kHz mono PCM16.
+            seconds: The chunk's length.
+        """
+        ...
+
+    def end(self) -> UtteranceEnd:
+        """Return what ends the utterance after its last chunk."""
+        ...
+
+
+class SpeechDialect(Protocol):
+    """One realtime dialect's rules for speech: its messages and its reports.
+
+    Attributes:
+        name: The dialect, as `RealtimeConnection.dialect` names it.
+    """
+
+    name: ClassVar[Dialect]
+
+    def utterance(self, event_id: str) -> UtteranceWire:
+        """Start building the messages of the utterance `event_id`."""
+        ...
+
+    def interrupt(self) -> tuple[BaseModel, ...]:
+        """Return the messages that stop the avatar and drop what it holds."""
+        ...
+
+    def start_listening(self) -> BaseModel:
+        """Return the message that puts the avatar in its listening pose."""
+        ...
+
+    def stop_listening(self) -> BaseModel:
+        """Return the message that takes the avatar out of its listening pose."""
+        ...
+
+    def playback(self, event: Event) -> Playback | None:
+        """Return what `event` says about playback, or None if it says nothing."""
+        ...
+
+
+@cache
+def _tag(model: type[BaseModel]) -> str:
+    # The tag is the model's `type: Literal[...]`, so the schema stays its only source.
+    (tag,) = get_args(model.model_fields["type"].annotation)
+    if not isinstance(tag, str):
+        raise TypeError(f"{model.__qualname__}.type is not a string Literal")
+    return tag
+
+
+def _message(model: type[M], **fields: object) -> M:
+    """Build (and validate) a client event of `model`, tagged with its own tag."""
+    return model.model_validate({"type": _tag(model), **fields})
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# -- LITE -------------------------------------------------------------------------------
+
+
+class _LiteUtterance(UtteranceWire):
+    def __init__(self, event_id: str) -> None:
+        self._event_id = event_id
+
+    def chunk(self, audio: str, seconds: float) -> tuple[BaseModel, ...]:
+        return (_message(lite.AgentSpeak, audio=audio, event_id=self._event_id),)
+
+    def end(self) -> UtteranceEnd:
+        # The service answers with its own report when playback ends.
+        return UtteranceEnd((_message(lite.AgentSpeakEnd, event_id=self._event_id),), over=False)
+
+
+class LiteSpeech(SpeechDialect):
+    """LiveAvatar LITE: speak chunks under one event id, then an end message.
+
+    The service reports each utterance by its event id: started (playing),
+    ended, or interrupted.
+    """
+
+    name: ClassVar[Dialect] = "lite"
+
+    _REPORTS: ClassVar[Mapping[type[object], PlaybackStatus]] = MappingProxyType(
+        {
+            lite.AgentSpeakStarted: "playing",
+            lite.AgentSpeakEnded: "ended",
+            lite.AgentSpeakInterrupted: "interrupted",
+        }
+    )
+
+    def utterance(self, event_id: str) -> UtteranceWire:
+        """Start building the messages of the utterance `event_id`."""
+        return _LiteUtterance(event_id)
+
+    def interrupt(self) -> tuple[BaseModel, ...]:
+        """Return the interrupt message."""
+        return (_message(lite.AgentInterrupt, event_id=_new_id()),)
+
+    def start_listening(self) -> BaseModel:
+        """Return the start-listening message."""
+        return _message(lite.AgentStartListening, event_id=_new_id())
+
+    def stop_listening(self) -> BaseModel:
+        """Return the stop-listening message."""
+        return _message(lite.AgentStopListening, event_id=_new_id())
+
+    def playback(self, event: Event) -> Playback | None:
+        """Map a speak started/ended/interrupted report to its utterance's status."""
+        status = self._REPORTS.get(type(event))
+        if status is None:
+            return None
+        event_id = getattr(event, "event_id", None)
+        # Without an id (the field is optional) the report cannot be matched.
+        return Playback(status, event_id) if isinstance(event_id, str) else None
+
+
+# -- Realtime alpha ---------------------------------------------------------------------
+
+# The alpha API's vendor demo commits once more than 1 s is buffered and
+# clears instead of committing when under 80 ms is buffered.
+_ALPHA_COMMIT_MS = 1000
+_ALPHA_MIN_COMMIT_MS = 80
+_ALPHA_COMMIT_AUDIO = "AA=="  # one zero byte, as the vendor demo sends
+
+
+class _AlphaUtterance(UtteranceWire):
+    def __init__(self, event_id: str) -> None:
+        self._event_id = event_id
+        self._buffered_ms = 0.0  # appended since the last commit
+        self._committed = False  # whether any of it was committed (will play)
+
+    def chunk(self, audio: str, seconds: float) -> tuple[BaseModel, ...]:
+        append = _message(
+            realtime_alpha.AgentAudioBufferAppend, audio=audio, event_id=self._event_id
+        )
+        self._buffered_ms += seconds * 1000
+        if self._buffered_ms < _ALPHA_COMMIT_MS:
+            return (append,)
+        self._buffered_ms = 0.0
+        self._committed = True
+        return append, self._commit()
+
+    def end(self) -> UtteranceEnd:
+        if self._buffered_ms >= _ALPHA_MIN_COMMIT_MS:
+            return UtteranceEnd((self._commit(),), over=False)
+        clear: tuple[BaseModel, ...] = ()
+        if self._buffered_ms > 0:
+            clear = (_message(realtime_alpha.AgentAudioBufferClear, event_id=self._event_id),)
+        # If nothing was ever committed, the avatar plays nothing and reports
+        # nothing, so the utterance is over now.
+        return UtteranceEnd(clear, over=not self._committed)
+
+    def _commit(self) -> BaseModel:
+        return _message(
+            realtime_alpha.AgentAudioBufferCommit,
+            audio=_ALPHA_COMMIT_AUDIO,
+            event_id=self._event_id,
+        )
+
+
+class RealtimeAlphaSpeech(SpeechDialect):
+    """The Realtime alpha API: append to a buffer, commit about every second.
+
+    An utterance's tail is committed when it is at least 80 ms long and
+    cleared otherwise. The only report is the avatar's status: idle means
+    every committed utterance has been played.
+    """
+
+    name: ClassVar[Dialect] = "realtime-alpha"
+
+    def utterance(self, event_id: str) -> UtteranceWire:
+        """Start building the messages of the utterance `event_id`."""
+        return _AlphaUtterance(event_id)
+
+    def interrupt(self) -> tuple[BaseModel, ...]:
+        """Return the interrupt message, then a buffer clear for audio not yet committed."""
+        return (
+            _message(realtime_alpha.AgentInterrupt, event_id=_new_id()),
+            _message(realtime_alpha.AgentAudioBufferClear, event_id=_new_id()),
+        )
+
+    def start_listening(self) -> BaseModel:
+        """Return the start-listening message."""
+        return _message(realtime_alpha.AgentStartListening, event_id=_new_id())
+
+    def stop_listening(self) -> BaseModel:
+        """Return the stop-listening message."""
+        return _message(realtime_alpha.AgentStopListening, event_id=_new_id())
+
+    def playback(self, event: Event) -> Playback | None:
+        """Map the avatar going idle to every fully sent utterance having ended."""
+        if isinstance(event, realtime_alpha.AgentStatus) and event.status == "idle":
+            return Playback("ended", None)
+        return None
+
+
+_DIALECTS: Mapping[Dialect, SpeechDialect] = MappingProxyType(
+    {dialect.name: dialect for dialect in (LiteSpeech(), RealtimeAlphaSpeech())}
+)
+
+
+def speech_dialect(name: Dialect) -> SpeechDialect:
+    """Return the speech rules of the dialect `name`.
+
+    Raises:
+        ValueError: `name` is not a dialect.
+    """
+    try:
+        return _DIALECTS[name]
+    except KeyError:
+        known = ", ".join(repr(n) for n in get_args(Dialect))
+        raise ValueError(f"unknown dialect {name!r}; expected one of {known}") from None
