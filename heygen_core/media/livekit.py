@@ -15,12 +15,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from heygen_models.full import AVATAR_IDENTITY
-from livekit import rtc
 from numpy.typing import NDArray
 
+from heygen_core._extras import import_extra
 from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.room import (
     AudioChunk,
@@ -34,6 +35,13 @@ from heygen_core.media.room import (
     present_then_changes,
 )
 from heygen_core.realtime.hub import EventHub
+
+if TYPE_CHECKING:
+    from livekit import rtc
+else:
+    # livekit is the `media` extra: without it, this module (which the
+    # registry loads only for a LiveKit URL) fails with one line naming it.
+    rtc = import_extra("livekit.rtc", extra="media", feature="LiveKit rooms")
 
 logger = logging.getLogger("heygen_core.media.room")
 

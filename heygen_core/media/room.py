@@ -1,15 +1,10 @@
 """The media interface: a session's room, its tracks and its data channel.
 
 The avatar's voice and video, the users' audio and FULL mode's events all
-live in the session's room. `MediaRoom` is what heygen-core needs of one;
-there are two implementations:
-
-- `heygen_core.media.livekit.LiveKitRoom`, on the ``livekit`` SDK, for real
-  sessions;
-- `heygen_core.simulator.rooms.local_room.LocalRoom`, for the rooms the embedded
-  simulator serves on loopback, so sessions and their tests run offline.
-
-`open_room(url)` picks the implementation from the session's ``livekit_url``.
+live in the session's room. `MediaRoom` is what heygen-core needs of one.
+This module knows no implementation: `heygen_core.media.registry` finds the
+one that serves a room URL by its scheme (`open_room`), LiveKit's for real
+sessions and the embedded simulator's for offline ones among them.
 """
 
 from __future__ import annotations
@@ -22,9 +17,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from heygen_core.audio.convert import AudioInput, to_pcm16_mono_24k
+from heygen_core.audio.convert import to_pcm16_mono_24k
+from heygen_core.audio.format import AudioInput
 from heygen_core.errors import AudioFormatError
-from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
 
 VideoFormat = Literal["RGB24", "RGBA"]
 """Pixel formats the video iterators deliver."""
@@ -214,20 +209,3 @@ class MediaRoom(abc.ABC):
     @abc.abstractmethod
     def data(self, topic: str | None = None) -> AsyncIterator[DataMessage]:
         """Data packets received from now on (on `topic` only, when given)."""
-
-
-def open_room(url: str) -> MediaRoom:
-    """Return an unconnected room for a session's ``livekit_url``.
-
-    ``local+heygen-sim://...`` URLs (the embedded simulator's) get a
-    `LocalRoom`; anything else a `LiveKitRoom`.
-    """
-    # Imported here: the LiveKit SDK loads a native library, which offline
-    # sessions never need.
-    if url.startswith(LOCAL_SCHEME + "://"):
-        from heygen_core.simulator.rooms.local_room import LocalRoom
-
-        return LocalRoom()
-    from heygen_core.media.livekit import LiveKitRoom
-
-    return LiveKitRoom()

@@ -17,10 +17,7 @@ from livekit import rtc
 
 from heygen_core.errors import AudioFormatError, MediaError
 from heygen_core.media.livekit import LiveKitRoom, audio_chunk, is_user, video_frame
-from heygen_core.media.room import (
-    ParticipantEvent,
-    open_room,
-)
+from heygen_core.media.room import ParticipantEvent
 
 CANARY = "canary-jwt-7d1e2f"
 LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
@@ -101,11 +98,6 @@ def test_the_avatar_and_ourselves_are_not_users() -> None:
     assert not is_user(AVATAR_IDENTITY, "bot")
     assert not is_user("bot", "bot")
     assert is_user("alice", "bot")
-
-
-def test_open_room_picks_the_implementation_from_the_url() -> None:
-    assert type(open_room("wss://example.livekit.cloud")).__name__ == "LiveKitRoom"
-    assert type(open_room("local+heygen-sim://127.0.0.1:1")).__name__ == "LocalRoom"
 
 
 async def test_a_refused_connection_is_a_clear_error_without_the_token() -> None:

@@ -256,6 +256,7 @@ def test_viewer_url_carries_the_room_and_client_token() -> None:
     assert query["liveKitUrl"] and query["token"]
 
 
+@pytest.mark.slow
 def test_say_saves_the_avatars_audio_and_frames(tmp_path: Path) -> None:
     speech = wav_file(tmp_path / "in.wav", tone(1.2, 16_000), 16_000)
     out_wav, frames = tmp_path / "avatar.wav", tmp_path / "frames"
@@ -293,6 +294,7 @@ def test_say_saves_the_avatars_audio_and_frames(tmp_path: Path) -> None:
     assert "watch:" not in done.stderr  # no viewer link for the simulator
 
 
+@pytest.mark.slow
 def test_say_with_a_key_prints_a_viewer_link(tmp_path: Path) -> None:
     speech = wav_file(tmp_path / "in.wav", tone(0.3), RATE)
     with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
@@ -309,6 +311,7 @@ def test_say_with_a_key_prints_a_viewer_link(tmp_path: Path) -> None:
     assert "watch: https://meet.livekit.io/custom?liveKitUrl=" in done.stderr
 
 
+@pytest.mark.slow
 def test_say_help_warns_that_the_link_carries_a_token() -> None:
     done = subprocess.run(
         [str(SCRIPT), "say", "--help"], capture_output=True, text=True, check=True
@@ -316,6 +319,7 @@ def test_say_help_warns_that_the_link_carries_a_token() -> None:
     assert "carries the session's LiveKit" in done.stdout
 
 
+@pytest.mark.slow
 def test_chat_full_mode_prints_transcripts() -> None:
     env = {k: v for k, v in os.environ.items() if k != "HEYGEN_LIVE_AVATAR_API_KEY"}
     done = subprocess.run(
@@ -561,7 +565,7 @@ async def test_joining_fails_clearly_and_never_shows_the_token(sim: Simulator) -
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     with pytest.raises(MediaError, match="is the simulator running") as unreachable:
-        await LocalRoom().connect(f"local+heygen-sim://127.0.0.1:{closed_port}", canary)
+        await LocalRoom().connect(f"heygen-sim://127.0.0.1:{closed_port}", canary)
     assert canary not in str(unreachable.value)
     with pytest.raises(MediaError, match="not a simulator room URL"):
         await LocalRoom().connect("https://example.invalid", canary)
@@ -573,7 +577,7 @@ async def test_iterators_of_a_room_that_could_not_join_end(sim: Simulator) -> No
         closed_port = probe.getsockname()[1]
     for url, token in (
         (sim.room_url, "not-a-room-token"),  # refused
-        (f"local+heygen-sim://127.0.0.1:{closed_port}", "t"),  # unreachable
+        (f"heygen-sim://127.0.0.1:{closed_port}", "t"),  # unreachable
     ):
         room = LocalRoom()
         iterators = [room.user_events(), room.data(), room.avatar_audio(), room.avatar_video()]
@@ -590,7 +594,7 @@ async def test_a_failed_room_join_still_stops_the_session(sim: Simulator) -> Non
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     # The user's own room, on a server that is not there.
-    request = own_room_request_at(f"local+heygen-sim://127.0.0.1:{closed_port}", "r", "t")
+    request = own_room_request_at(f"heygen-sim://127.0.0.1:{closed_port}", "r", "t")
     session = AvatarSession.live_avatar(
         api_key=KEY, base_url=sim.url, token_request=request, media=True
     )

@@ -222,7 +222,7 @@ async def test_pipecat_new_session_body_is_accepted(sim_api: tuple[Simulator, Ap
     envelope = await api.ok("streaming", "new_session", body=PIPECAT_NEW_SESSION_BODY)
     data = envelope.data
     assert envelope.code == 100 and envelope.message == "success"
-    assert data.url == f"local+heygen-sim://127.0.0.1:{sim.port}"
+    assert data.url == f"heygen-sim://127.0.0.1:{sim.port}"
     assert data.realtime_endpoint == (
         f"ws://127.0.0.1:{sim.port}/v2-alpha/interactive-avatar/session/{data.session_id}"
     )
@@ -238,7 +238,7 @@ async def test_official_lite_token_body_gives_a_ws_url_only_to_lite(
     _, lite_token = await new_liveavatar_session(api, OFFICIAL_LITE_BODY)
     lite = (await api.ok("liveavatar", "start_session", key=None, bearer=lite_token)).data
     assert lite.ws_url == f"ws://127.0.0.1:{sim.port}/v1/sessions/{lite.session_id}/ws"
-    assert lite.livekit_url == f"local+heygen-sim://127.0.0.1:{sim.port}"
+    assert lite.livekit_url == f"heygen-sim://127.0.0.1:{sim.port}"
     claims = lite.livekit_client_token.split(".")[1]
     assert json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["simulated"]
     assert lite.max_session_duration == 60  # the sandbox's minute
@@ -763,6 +763,7 @@ async def test_injected_faults_are_consumed_in_order(sim_api: tuple[Simulator, A
 # ------------------------------------------------------------ CLI and fixture
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_cli_simulator_prints_its_url_first_and_exits_cleanly(stop_signal: int) -> None:
     assert SCRIPT, "heygen-avatar is not installed in this environment (make setup)"
@@ -796,6 +797,7 @@ def test_cli_simulator_prints_its_url_first_and_exits_cleanly(stop_signal: int) 
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])
 def test_cli_simulator_rejects_a_bad_port_with_usage(port: str) -> None:
     assert SCRIPT, "heygen-avatar is not installed in this environment (make setup)"

@@ -16,6 +16,9 @@
 
 Commands that are not valid FULL commands are ignored and counted (the
 service answers nothing). Utterances are spoken one at a time, in order.
+
+The agent reaches its room only through `AgentRoom`, the few operations it
+needs, so it does not depend on the simulator's `RoomHub` (which owns it).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import contextlib
 import uuid
 import zlib
 from collections import deque
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, Protocol, get_args
 
 from heygen_models import full
 from heygen_models import liveavatar as la
@@ -36,10 +39,7 @@ from pydantic import BaseModel
 from heygen_core.errors import ProtocolError
 from heygen_core.protocol.codec import UnknownEvent, decode, encode
 from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, tone_speech
-from heygen_core.simulator.state import USER_CLOSED, EndReason, Session
-
-if TYPE_CHECKING:
-    from heygen_core.simulator.rooms.hub import RoomHub
+from heygen_core.simulator.state import USER_CLOSED, EndReason, Session, SimulatorState
 
 # Pace of the simulated voice, and the bounds of one utterance.
 _SECONDS_PER_WORD = 0.3
@@ -56,17 +56,39 @@ class _Utterance:
         self.pcm = pcm
 
 
+class AgentRoom(Protocol):
+    """What a FULL agent needs of the room it answers in, for one session."""
+
+    def send_event(self, payload: bytes) -> None:
+        """Publish an encoded FULL event as the avatar on ``agent-response``."""
+
+    def speak(self, pcm: bytes) -> None:
+        """Queue 24 kHz mono PCM16 for the avatar to speak, after what it is saying."""
+
+    def hush(self) -> None:
+        """Drop everything the avatar has not spoken yet."""
+
+    def command_received(self, event_type: str) -> None:
+        """Count a valid command received on ``agent-control``."""
+
+    def invalid_command_received(self) -> None:
+        """Count an ``agent-control`` packet that was not a valid command."""
+
+
 class FullAgent:
     """The agent of one FULL session's room.
 
     Args:
-        hub: The rooms, to publish events and feed the avatar's voice.
+        room: The session's room, to publish events, speak and count commands.
         session: The session it belongs to.
+        state: The simulator's sessions (a command keeps the session alive,
+            and ``session.stop`` ends it).
     """
 
-    def __init__(self, hub: RoomHub, session: Session) -> None:
-        self._hub = hub
+    def __init__(self, room: AgentRoom, session: Session, state: SimulatorState) -> None:
+        self._room = room
         self._session = session
+        self._state = state
         request = getattr(session, "request", None)
         self._push_to_talk = (
             isinstance(request, la.FullSessionTokenRequest)
@@ -82,14 +104,14 @@ class FullAgent:
         try:
             event = decode(payload, "full", "client")
         except ProtocolError:
-            self._hub.invalid_full_commands += 1
+            self._room.invalid_command_received()
             return
         if isinstance(event, UnknownEvent):
-            self._hub.invalid_full_commands += 1
+            self._room.invalid_command_received()
             return
         command: BaseModel = event
-        self._hub.full_commands_by_type[str(getattr(command, "event_type", "?"))] += 1
-        self._hub.state.touch(self._session.id)
+        self._room.command_received(str(getattr(command, "event_type", "?")))
+        self._state.touch(self._session.id)
         source = _event_id(command)
         if isinstance(command, full.AvatarSpeakText):
             self._say(source, command.text, announce=False)
@@ -115,7 +137,7 @@ class FullAgent:
         elif isinstance(command, full.SessionUpdate):
             self._emit(full.SessionUpdated, source)
         elif isinstance(command, full.SessionStop):
-            self._hub.state.end(self._session, USER_CLOSED)
+            self._state.end(self._session, USER_CLOSED)
         # avatar.start_listening / stop_listening change only the avatar's pose.
 
     def session_stopped(self, reason: EndReason) -> None:
@@ -143,7 +165,7 @@ class FullAgent:
         try:
             pcm = base64.b64decode(audio, validate=True)
         except (binascii.Error, ValueError):
-            self._hub.invalid_full_commands += 1
+            self._room.invalid_command_received()
             return
         self._enqueue(_Utterance(source, None, pcm[: len(pcm) - len(pcm) % 2]))
 
@@ -158,7 +180,7 @@ class FullAgent:
             self._emit(full.AvatarSpeakStarted, utterance.source)
             if utterance.text is not None:
                 self._emit(full.AvatarTranscription, utterance.source, text=utterance.text)
-            self._hub.feed_avatar(self._session.id, utterance.pcm)
+            self._room.speak(utterance.pcm)
             await asyncio.sleep(len(utterance.pcm) / 2 / SAMPLE_RATE)
             self._current = None
             self._emit(full.AvatarSpeakEnded, utterance.source)
@@ -167,7 +189,7 @@ class FullAgent:
         current = self._current
         self.cancel()
         self._current = None
-        self._hub.hush_avatar(self._session.id)
+        self._room.hush()
         if current is not None:
             self._emit(full.AvatarSpeakEnded, current.source)
 
@@ -181,7 +203,7 @@ class FullAgent:
             **fields,
         )
         with contextlib.suppress(RuntimeError):  # the loop is closing
-            self._hub.send_agent_event(self._session.id, encode(event).encode())
+            self._room.send_event(encode(event).encode())
 
 
 def _event_id(command: BaseModel) -> str | None:

@@ -19,10 +19,7 @@ transport of `heygen_core.simulator.rooms.wire` with the tokens the session hand
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,10 +29,22 @@ from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR
 
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, FaceRenderer, level_of
+from heygen_core.simulator.rooms.control import (
+    Closed,
+    ControlMessage,
+    Data,
+    Joined,
+    Left,
+    Subscribe,
+    Welcome,
+    decode_control,
+    encode_control,
+)
 from heygen_core.simulator.rooms.full_agent import FullAgent
 from heygen_core.simulator.rooms.tokens import RoomGrant, RoomTokens
 from heygen_core.simulator.rooms.wire import (
     ROOM_PATH,
+    VIDEO,
     RoomWireError,
     pack_audio,
     pack_video,
@@ -70,8 +79,8 @@ class _Member:
             self.queued_video += 1
         self.outbox.put_nowait(message)
 
-    def send_json(self, message: dict[str, object]) -> None:
-        self.send(json.dumps(message, separators=(",", ":")))
+    def send_control(self, message: ControlMessage) -> None:
+        self.send(encode_control(message))
 
     def close(self) -> None:
         self.outbox.put_nowait(None)
@@ -84,7 +93,7 @@ class _Member:
                     await self.ws.close()
                     return
                 if isinstance(item, bytes):
-                    if item[0] == 2:  # a video frame left the queue
+                    if item[0] == VIDEO:  # a video frame left the queue
                         self.queued_video -= 1
                     await self.ws.send_bytes(item)
                 else:
@@ -117,6 +126,29 @@ class _Room:
         for identity, member in self.members.items():
             if identity != skip:
                 member.send(message)
+
+
+class _AgentPort:
+    """What a session's `FullAgent` may do in its room (see `AgentRoom`)."""
+
+    def __init__(self, hub: RoomHub, session_id: str) -> None:
+        self._hub = hub
+        self._session_id = session_id
+
+    def send_event(self, payload: bytes) -> None:
+        self._hub.send_agent_event(self._session_id, payload)
+
+    def speak(self, pcm: bytes) -> None:
+        self._hub.feed_avatar(self._session_id, pcm)
+
+    def hush(self) -> None:
+        self._hub.hush_avatar(self._session_id)
+
+    def command_received(self, event_type: str) -> None:
+        self._hub.full_commands_by_type[event_type] += 1
+
+    def invalid_command_received(self) -> None:
+        self._hub.invalid_full_commands += 1
 
 
 class RoomHub:
@@ -167,11 +199,11 @@ class RoomHub:
         """
         name = room or session.id
         existing = self._rooms.get(name)
-        agent = FullAgent(self, session) if full else None
+        agent = FullAgent(_AgentPort(self, session.id), session, self.state) if full else None
         if existing is not None:  # the user's own room, already joined by them
             existing.session_id, existing.agent = session.id, agent
             for member in existing.members.values():
-                member.send_json({"type": "joined", "identity": AVATAR_IDENTITY})
+                member.send_control(Joined(AVATAR_IDENTITY))
             self._start_ticker(existing)
         else:
             self._rooms[name] = _Room(name, session.id, agent)
@@ -220,8 +252,7 @@ class RoomHub:
         room = self._room_of(session_id)
         if room is None:
             return
-        message = _data_message(AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY, payload)
-        room.broadcast(message)
+        room.broadcast(encode_control(Data(AGENT_RESPONSE_TOPIC, payload, AVATAR_IDENTITY)))
 
     def _room_of(self, session_id: str) -> _Room | None:
         name = self._session_rooms.get(session_id)
@@ -242,7 +273,7 @@ class RoomHub:
         if room.ticker is not None:
             room.ticker.cancel()
         for member in room.members.values():
-            member.send_json({"type": "closed", "reason": f"session ended: {reason.root}"})
+            member.send_control(Closed(f"session ended: {reason.root}"))
             member.close()
 
     async def close_all(self) -> None:
@@ -254,7 +285,7 @@ class RoomHub:
             if room.agent is not None:
                 room.agent.cancel()
             for member in room.members.values():
-                member.send_json({"type": "closed", "reason": "simulator shutting down"})
+                member.send_control(Closed("simulator shutting down"))
                 member.close()
                 members.append(member)
         if members:
@@ -287,18 +318,11 @@ class RoomHub:
             room = self._rooms[grant.room] = _Room(grant.room, None)
         old = room.members.pop(grant.identity, None)
         if old is not None:  # as LiveKit: a second join with one identity replaces the first
-            old.send_json({"type": "closed", "reason": "joined again from elsewhere"})
+            old.send_control(Closed("joined again from elsewhere"))
             old.close()
         member = _Member(grant.identity, ws)
-        member.send_json(
-            {
-                "type": "welcome",
-                "identity": grant.identity,
-                "room": grant.room,
-                "participants": room.identities(),
-            }
-        )
-        room.broadcast(json.dumps({"type": "joined", "identity": grant.identity}))
+        member.send_control(Welcome(grant.identity, grant.room, tuple(room.identities())))
+        room.broadcast(encode_control(Joined(grant.identity)))
         room.members[grant.identity] = member
         self._start_ticker(room)
         try:
@@ -310,7 +334,7 @@ class RoomHub:
         finally:
             if room.members.get(grant.identity) is member:
                 del room.members[grant.identity]
-                room.broadcast(json.dumps({"type": "left", "identity": grant.identity}))
+                room.broadcast(encode_control(Left(grant.identity)))
             member.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(member.writer, _CLOSE_TIMEOUT)
@@ -318,24 +342,19 @@ class RoomHub:
 
     def _on_text(self, room: _Room, member: _Member, text: str) -> None:
         try:
-            message = json.loads(text)
-            kind = message["type"]
-        except (ValueError, KeyError, TypeError):
-            logger.debug("simulator room %s: bad control message", room.name)
+            message = decode_control(text)
+        except RoomWireError as exc:  # skipped, as a LiveKit server ignores what it cannot read
+            logger.debug("simulator room %s: %s", room.name, exc)
             return
-        if kind == "subscribe":
-            member.wants_video = bool(message.get("video"))
-        elif kind == "data":
-            topic = message.get("topic")
-            try:
-                payload = base64.b64decode(str(message.get("payload", "")), validate=True)
-            except (binascii.Error, ValueError):
-                return
-            if not isinstance(topic, str):
-                return
-            room.broadcast(_data_message(topic, member.identity, payload), skip=member.identity)
-            if topic == AGENT_CONTROL_TOPIC and room.agent is not None:
-                room.agent.on_command(payload)
+        if isinstance(message, Subscribe):
+            member.wants_video = message.video
+        elif isinstance(message, Data):
+            # Stamped with its sender, whatever the client claimed.
+            forwarded = Data(message.topic, message.payload, member.identity)
+            room.broadcast(encode_control(forwarded), skip=member.identity)
+            if message.topic == AGENT_CONTROL_TOPIC and room.agent is not None:
+                room.agent.on_command(message.payload)
+        # Server -> client messages sent by a client mean nothing here.
 
     def _on_media(self, room: _Room, member: _Member, frame: bytes) -> None:
         try:
@@ -389,15 +408,3 @@ class RoomHub:
             deadline = max(deadline + interval, now)
             await asyncio.sleep(deadline - loop.time())
         room.speech.clear()  # nobody left to hear it
-
-
-def _data_message(topic: str, sender: str, payload: bytes) -> str:
-    return json.dumps(
-        {
-            "type": "data",
-            "topic": topic,
-            "sender": sender,
-            "payload": base64.b64encode(payload).decode(),
-        },
-        separators=(",", ":"),
-    )

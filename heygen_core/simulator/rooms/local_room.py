@@ -10,12 +10,9 @@ process, in a thread or in another process (``heygen-avatar simulator``).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import numpy as np
 import websockets
@@ -36,6 +33,17 @@ from heygen_core.media.room import (
     present_then_changes,
 )
 from heygen_core.realtime.hub import EventHub
+from heygen_core.simulator.rooms.control import (
+    Closed,
+    ControlMessage,
+    Data,
+    Joined,
+    Left,
+    Subscribe,
+    Welcome,
+    decode_control,
+    encode_control,
+)
 from heygen_core.simulator.rooms.wire import (
     MediaPacket,
     RoomWireError,
@@ -51,7 +59,7 @@ _PUBLISH_FRAME_SECONDS = 0.02
 
 
 class LocalRoom(MediaRoom):
-    """A room of the embedded simulator (``local+heygen-sim://`` URLs).
+    """A room of the embedded simulator (``heygen-sim://`` URLs).
 
     Args:
         connect_timeout: Seconds to join before giving up.
@@ -104,7 +112,9 @@ class LocalRoom(MediaRoom):
                 ),
                 self._connect_timeout,
             )
-            welcome = json.loads(await asyncio.wait_for(self._ws.recv(), self._connect_timeout))
+            welcome = decode_control(await asyncio.wait_for(self._ws.recv(), self._connect_timeout))
+            if not isinstance(welcome, Welcome):
+                raise RoomWireError(f"expected a welcome message first, got {welcome.type!r}")
         except websockets.InvalidStatus as exc:
             self._fail()
             status = exc.response.status_code
@@ -120,14 +130,14 @@ class LocalRoom(MediaRoom):
                 f"could not join the simulator's room at {socket_url}: "
                 f"{type(exc).__name__}: {exc}; is the simulator running?"
             ) from None
-        self._identity = str(welcome.get("identity"))
-        for name in welcome.get("participants", []):
+        self._identity = welcome.identity
+        for name in welcome.participants:
             # Iterators made before joining hear of those already here; later
             # ones start from `users` (see `user_events`).
-            if self._add(str(name)):
-                await self._participants.emit(ParticipantEvent("joined", str(name)))
+            if self._add(name):
+                await self._participants.emit(ParticipantEvent("joined", name))
         if self._video_wanted:  # avatar_video() was called before joining
-            self._send_json({"type": "subscribe", "video": True})
+            self._send_control(Subscribe(video=True))
         self._reader = asyncio.create_task(self._read(), name="heygen-local-room")
 
     async def disconnect(self) -> None:
@@ -163,7 +173,7 @@ class LocalRoom(MediaRoom):
         if not self._video_wanted:
             # The simulator renders video only for participants that ask.
             self._video_wanted = True
-            self._send_json({"type": "subscribe", "video": True})
+            self._send_control(Subscribe(video=True))
         return self._frames(packets, format)
 
     def user_events(self) -> AsyncIterator[ParticipantEvent]:
@@ -203,8 +213,7 @@ class LocalRoom(MediaRoom):
     async def send_data(self, payload: bytes, topic: str) -> None:
         """Send a reliable data packet on `topic` to everyone else in the room."""
         ws = self._joined()
-        message = {"type": "data", "topic": topic, "payload": base64.b64encode(payload).decode()}
-        await ws.send(json.dumps(message, separators=(",", ":")))
+        await ws.send(encode_control(Data(topic, payload)))
 
     def data(self, topic: str | None = None) -> AsyncIterator[DataMessage]:
         """Data packets received from now on (on `topic` only, when given)."""
@@ -217,14 +226,14 @@ class LocalRoom(MediaRoom):
             raise MediaError("the room is not joined: connect() first (or it was left)")
         return self._ws
 
-    def _send_json(self, message: dict[str, Any]) -> None:
+    def _send_control(self, message: ControlMessage) -> None:
         ws = self._ws
         if ws is None or self._left:
             return
 
         async def send() -> None:
             with contextlib.suppress(websockets.ConnectionClosed):
-                await ws.send(json.dumps(message))
+                await ws.send(encode_control(message))
 
         # Fire and forget: a subscription must not make an iterator async to create.
         asyncio.get_running_loop().create_task(send())
@@ -266,42 +275,32 @@ class LocalRoom(MediaRoom):
                         logger.debug("room: %s", exc)
                     continue
                 try:
-                    control = json.loads(message)
-                except ValueError:
-                    logger.debug("room: a control message that is not JSON")
+                    control = decode_control(message)
+                except RoomWireError as exc:  # a newer simulator's, or garbage: skipped
+                    logger.debug("room: %s", exc)
                     continue
-                if isinstance(control, dict):
-                    await self._on_control(control)
+                await self._on_control(control)
         except websockets.ConnectionClosed:
             pass
         finally:
             self._finish()
 
-    async def _on_control(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        identity = str(message.get("identity", ""))
-        if kind == "joined":
-            if self._add(identity):
-                await self._participants.emit(ParticipantEvent("joined", identity))
-        elif kind == "left":
-            if identity == AVATAR_IDENTITY:
+    async def _on_control(self, message: ControlMessage) -> None:
+        if isinstance(message, Joined):
+            if self._add(message.identity):
+                await self._participants.emit(ParticipantEvent("joined", message.identity))
+        elif isinstance(message, Left):
+            if message.identity == AVATAR_IDENTITY:
                 self._avatar_present = False
-            elif identity in self._users:
-                self._users.remove(identity)
-                await self._participants.emit(ParticipantEvent("left", identity))
-        elif kind == "data":
-            payload = base64.b64decode(str(message.get("payload", "")))
-            topic, sender = message.get("topic"), message.get("sender")
-            await self._data.emit(
-                DataMessage(
-                    payload,
-                    topic if isinstance(topic, str) else None,
-                    sender if isinstance(sender, str) else None,
-                )
-            )
-        elif kind == "closed":
-            self.close_reason = str(message.get("reason", ""))
+            elif message.identity in self._users:
+                self._users.remove(message.identity)
+                await self._participants.emit(ParticipantEvent("left", message.identity))
+        elif isinstance(message, Data):
+            await self._data.emit(DataMessage(message.payload, message.topic, message.sender))
+        elif isinstance(message, Closed):
+            self.close_reason = message.reason
             logger.info("room closed by the simulator: %s", self.close_reason)
+        # A welcome after joining or a subscribe (client -> server) means nothing here.
 
     def _audio_of(self, identity: str, sample_rate: int) -> AsyncIterator[AudioChunk]:
         if sample_rate <= 0:

@@ -15,6 +15,8 @@ Control messages are JSON text frames with a ``type``:
 - client -> server: ``data {topic, payload}`` and ``subscribe {video}``
   (video frames are rendered only for participants that asked for them).
 
+They are typed, encoded and decoded in `heygen_core.simulator.rooms.control`.
+
 Media travels in binary frames: a kind byte (`AUDIO` or `VIDEO`), the
 sender's identity (u16 length, UTF-8), then for audio the sample rate (u32)
 and a timestamp (f64 seconds) before mono PCM16, and for video the width
@@ -29,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-LOCAL_SCHEME = "local+heygen-sim"
-"""URL scheme of the simulator's rooms (``local+heygen-sim://HOST:PORT``)."""
+LOCAL_SCHEME = "heygen-sim"
+"""URL scheme of the simulator's rooms (``heygen-sim://HOST:PORT``)."""
 
 ROOM_PATH = "/v1/rooms/rtc"
 """Where the simulator serves room connections."""
@@ -70,14 +72,14 @@ class MediaPacket:
 
 
 class RoomWireError(ValueError):
-    """A binary frame that does not follow the room transport."""
+    """A frame (media or control) that does not follow the room transport."""
 
 
 def room_socket_url(url: str) -> str:
     """Return the WebSocket URL behind a simulator room URL.
 
     Raises:
-        ValueError: `url` is not a ``local+heygen-sim://HOST:PORT`` URL.
+        ValueError: `url` is not a ``heygen-sim://HOST:PORT`` URL.
     """
     parts = urlsplit(url)
     if parts.scheme != LOCAL_SCHEME or not parts.netloc:
