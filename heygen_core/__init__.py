@@ -3,28 +3,95 @@
 The wire contract lives in ``schemas/``; ``heygen_models`` holds the pydantic
 models generated from it; this package is the hand-written part on top.
 
-The session stack (`AvatarSession`, the REST clients) is imported on first
-use, so ``import heygen_core`` stays cheap for code that only decodes.
+Everything a user needs is importable from here::
+
+    from heygen_core import AvatarSession, PumpConfig, RetryPolicy, SessionError
+
+The exception tree is imported at once (it is plain Python). Everything else
+is imported on first use, so ``import heygen_core`` pulls in neither pydantic
+nor aiohttp, websockets or numpy: a script that only catches `HeyGenError`,
+and the pytest plugin every user's test run loads, stay cheap. The simulator
+is not exported here; it lives in `heygen_core.simulator`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import TYPE_CHECKING
 
-from heygen_core.errors import HeyGenError, ProtocolError
-from heygen_core.protocol.codec import UnknownEvent, decode, decode_as, encode
+from heygen_core.errors import (
+    ApiError,
+    AudioFormatError,
+    AuthenticationError,
+    CredentialsError,
+    FieldError,
+    HeyGenError,
+    InvalidRequestError,
+    MediaError,
+    MissingExtraError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitError,
+    RealtimeConnectionError,
+    RequestRejectedError,
+    ServerError,
+    SessionError,
+    SessionLimitError,
+    SessionStateError,
+    TransportError,
+)
 
 if TYPE_CHECKING:
-    from heygen_core.rest.liveavatar_client import LiveAvatarClient
-    from heygen_core.rest.streaming_client import StreamingClient
-    from heygen_core.session import AvatarSession
+    # What mypy sees: the real names with their real types, so a misspelled
+    # import (`from heygen_core import AvatarSesion`) is an error, not `Any`.
+    # At run time `__getattr__` below imports them on first use instead.
+    from heygen_core.audio import PumpConfig, PumpStats
+    from heygen_core.protocol.codec import UnknownEvent, decode, decode_as, encode
+    from heygen_core.realtime.events import (
+        ConnectionLost,
+        ProtocolErrorEvent,
+        ReadyTimeout,
+        Reconnected,
+    )
+    from heygen_core.rest import ApiResult, LiveAvatarClient, RetryPolicy, StreamingClient
+    from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession, SessionEvent, SpeakResult
 
 __all__ = [
+    "SANDBOX_AVATAR_ID",
+    "ApiError",
+    "ApiResult",
+    "AudioFormatError",
+    "AuthenticationError",
     "AvatarSession",
+    "ConnectionLost",
+    "CredentialsError",
+    "FieldError",
     "HeyGenError",
+    "InvalidRequestError",
     "LiveAvatarClient",
+    "MediaError",
+    "MissingExtraError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "ProtocolError",
+    "ProtocolErrorEvent",
+    "PumpConfig",
+    "PumpStats",
+    "RateLimitError",
+    "ReadyTimeout",
+    "RealtimeConnectionError",
+    "Reconnected",
+    "RequestRejectedError",
+    "RetryPolicy",
+    "ServerError",
+    "SessionError",
+    "SessionEvent",
+    "SessionLimitError",
+    "SessionStateError",
+    "SpeakResult",
     "StreamingClient",
+    "TransportError",
     "UnknownEvent",
     "decode",
     "decode_as",
@@ -32,16 +99,40 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = {
+# Where each lazily imported name is defined (the same modules as the
+# TYPE_CHECKING imports above; tests/packaging/test_public_api.py checks both agree).
+_LAZY: dict[str, str] = {
     "AvatarSession": "heygen_core.session",
-    "LiveAvatarClient": "heygen_core.rest.liveavatar_client",
-    "StreamingClient": "heygen_core.rest.streaming_client",
+    "SANDBOX_AVATAR_ID": "heygen_core.session",
+    "SessionEvent": "heygen_core.session",
+    "SpeakResult": "heygen_core.session",
+    "PumpConfig": "heygen_core.audio",
+    "PumpStats": "heygen_core.audio",
+    "ApiResult": "heygen_core.rest",
+    "LiveAvatarClient": "heygen_core.rest",
+    "RetryPolicy": "heygen_core.rest",
+    "StreamingClient": "heygen_core.rest",
+    "UnknownEvent": "heygen_core.protocol.codec",
+    "decode": "heygen_core.protocol.codec",
+    "decode_as": "heygen_core.protocol.codec",
+    "encode": "heygen_core.protocol.codec",
+    "ConnectionLost": "heygen_core.realtime.events",
+    "ProtocolErrorEvent": "heygen_core.realtime.events",
+    "ReadyTimeout": "heygen_core.realtime.events",
+    "Reconnected": "heygen_core.realtime.events",
 }
 
+if not TYPE_CHECKING:
+    # Hidden from mypy: a module `__getattr__` returning `object` would make
+    # every misspelled name type-check. Run time only.
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'heygen_core' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'heygen_core' has no attribute {name!r}")
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})

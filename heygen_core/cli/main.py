@@ -5,6 +5,9 @@ Ctrl-C or SIGTERM); 1 failed (a refused key, an unreachable service, a bad
 file; ``decode``: some line was malformed; ``simulator``: cannot listen);
 2 bad usage; 130 interrupted by Ctrl-C. Expected failures print one line
 naming the error, never a traceback.
+
+The command needs the ``cli`` extra (``pip install 'heygen-core[cli]'``, for
+`rich`); without it every command prints one line saying so and exits 1.
 """
 
 from __future__ import annotations
@@ -18,8 +21,15 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO, cast
 
-from heygen_core.cli.exit_codes import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_USAGE
-from heygen_core.errors import ProtocolError
+from heygen_core._extras import import_extra
+from heygen_core.cli.exit_codes import (
+    EXIT_CODES_HELP,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    describe_error,
+)
+from heygen_core.errors import MissingExtraError, ProtocolError
 from heygen_core.protocol.codec import (
     DIRECTIONS,
     PROTOCOLS,
@@ -324,6 +334,14 @@ def run_simulator(host: str, port: int, api_key: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``heygen-avatar`` with `argv` (default: the process arguments)."""
+    try:
+        # Checked first, for every command: the console script is installed
+        # with or without the extra, and one clear line beats `say` failing
+        # half-way (or `--help` working and then nothing else).
+        import_extra("rich", extra="cli", feature="the heygen-avatar command")
+    except MissingExtraError as exc:
+        print(f"heygen-avatar: {describe_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     args = build_parser().parse_args(argv)
     if args.command == "decode":
         try:

@@ -13,6 +13,8 @@ import math
 import time
 from typing import TextIO
 
+# rich is the `cli` extra: `heygen_core.cli.main.main` checks it is installed
+# (naming the extra) before any command imports this module.
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.text import Text

@@ -23,6 +23,7 @@ def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_decode_round_trips_every_schema_example(protocol: str, direction: str) -> None:
@@ -46,6 +47,7 @@ def test_decode_round_trips_every_schema_example(protocol: str, direction: str) 
         assert wire_equal(record["wire"], example)
 
 
+@pytest.mark.slow
 def test_malformed_lines_are_reported_and_the_rest_processed() -> None:
     stdin = "\n".join(
         [
@@ -73,6 +75,7 @@ def test_malformed_lines_are_reported_and_the_rest_processed() -> None:
     assert errors[1].startswith("line 5:") and "'event_id'" in errors[1]
 
 
+@pytest.mark.slow
 def test_bad_arguments_exit_2_with_usage() -> None:
     result = run(["decode", "--protocol", "nope", "--direction", "server"], "")
     assert result.returncode == 2

@@ -75,6 +75,7 @@ def test_every_example_is_covered() -> None:
     assert {path.name for path in EXAMPLES.glob("*.py")} == set(EXPECTED_OUTPUT)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED_OUTPUT))
 def test_example_runs_against_the_simulator(name: str) -> None:
     if name.startswith("test_"):
@@ -123,6 +124,7 @@ def test_readme_sections_come_in_the_first_run_order() -> None:
     assert positions == sorted(positions)
 
 
+@pytest.mark.slow
 def test_readme_library_quick_start_runs(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", readme_section("Library quick start"), re.S)
     assert len(blocks) == 1
@@ -136,6 +138,7 @@ def test_readme_library_quick_start_runs(tmp_path: Path) -> None:
     assert done.stdout.rstrip().endswith("session stopped: True")
 
 
+@pytest.mark.slow
 def test_make_demo_speaks_the_bundled_sample() -> None:
     # The demo target's command, as `make demo` runs it once set up.
     recipe = subprocess.run(

@@ -68,11 +68,19 @@ def test_generated_instances_round_trip(case: TypeCase) -> None:
     check()
 
 
-@pytest.mark.parametrize("case", OBJECTS, ids=_ids(OBJECTS))
+# Types with no required field have nothing to remove: left out rather than
+# skipped, so a skip in the report always means something.
+WITH_REQUIRED = [case for case in OBJECTS if object_shape(case.doc, case.name)[1]]
+
+
+def test_the_required_field_filter_keeps_most_objects() -> None:
+    # The filter must not quietly drop the test's subjects (it drops 18 of 129 today).
+    assert len(WITH_REQUIRED) > len(OBJECTS) * 3 // 4
+
+
+@pytest.mark.parametrize("case", WITH_REQUIRED, ids=_ids(WITH_REQUIRED))
 def test_removing_a_required_field_is_rejected_naming_it(case: TypeCase) -> None:
     _, required = object_shape(case.doc, case.name)
-    if not required:
-        pytest.skip("no required fields")
     model = case.doc.model(case.name)
 
     @given(from_schema(case.doc.json_schema(case.name)), st.sampled_from(sorted(required)))
