@@ -18,51 +18,46 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal, TypeVar, cast, get_args
+from typing import Any, Literal, TypeAlias, TypeVar, cast, overload
 
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import PydanticSerializationError, SchemaValidator
 
 from heygen_core.errors import ProtocolError
+from heygen_core.protocol.events import (
+    DIRECTIONS,
+    PROTOCOLS,
+    AlphaClientEvent,
+    AlphaServerEvent,
+    Direction,
+    FullClientEvent,
+    FullServerEvent,
+    LiteClientEvent,
+    LiteServerEvent,
+    ProtocolName,
+    RealtimeEvent,
+    UnknownEvent,
+)
 
-ProtocolName = Literal["lite", "realtime-alpha", "full"]
-"""The realtime protocols: LITE WebSocket, Realtime alpha WebSocket, FULL data packets."""
-
-Direction = Literal["client", "server"]
-"""Who sends a message: ``client`` (us, to the service) or ``server`` (the service)."""
-
-PROTOCOLS: tuple[ProtocolName, ...] = get_args(ProtocolName)
-"""Every protocol `decode` accepts."""
-
-DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
-"""Both directions."""
+__all__ = [
+    "DIRECTIONS",
+    "PROTOCOLS",
+    "Direction",
+    "ProtocolName",
+    "UnknownEvent",
+    "decode",
+    "decode_as",
+    "dotted_path",
+    "encode",
+    "event_union",
+    "tag_field",
+]
 
 _UNION_NAMES: dict[Direction, str] = {"client": "ClientEvent", "server": "ServerEvent"}
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class UnknownEvent:
-    """A realtime message whose tag the schema does not know.
-
-    The service adds events over time; a new one is surfaced, never dropped
-    and never an exception. `encode` re-emits `payload` unchanged.
-
-    Attributes:
-        protocol: The protocol it was decoded as.
-        direction: Who sent it.
-        tag: The value of its tag field (``type``, or ``event_type`` on FULL).
-        payload: The whole message, as parsed JSON.
-
-    """
-
-    protocol: ProtocolName
-    direction: Direction
-    tag: str
-    payload: dict[str, Any] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,9 +97,36 @@ def _union(protocol: ProtocolName, direction: Direction) -> _Union:
     return _Union(cast(SchemaValidator, model.__pydantic_validator__), discriminator)
 
 
+_Raw: TypeAlias = str | bytes | bytearray
+
+
+@overload
 def decode(
-    raw: str | bytes | bytearray, protocol: ProtocolName, direction: Direction
-) -> BaseModel | UnknownEvent:
+    raw: _Raw, protocol: Literal["lite"], direction: Literal["server"]
+) -> LiteServerEvent: ...
+@overload
+def decode(
+    raw: _Raw, protocol: Literal["lite"], direction: Literal["client"]
+) -> LiteClientEvent: ...
+@overload
+def decode(
+    raw: _Raw, protocol: Literal["full"], direction: Literal["server"]
+) -> FullServerEvent: ...
+@overload
+def decode(
+    raw: _Raw, protocol: Literal["full"], direction: Literal["client"]
+) -> FullClientEvent: ...
+@overload
+def decode(
+    raw: _Raw, protocol: Literal["realtime-alpha"], direction: Literal["server"]
+) -> AlphaServerEvent: ...
+@overload
+def decode(
+    raw: _Raw, protocol: Literal["realtime-alpha"], direction: Literal["client"]
+) -> AlphaClientEvent: ...
+@overload
+def decode(raw: _Raw, protocol: ProtocolName, direction: Direction) -> RealtimeEvent: ...
+def decode(raw: _Raw, protocol: ProtocolName, direction: Direction) -> BaseModel | UnknownEvent:
     """Decode one realtime message into its typed event model.
 
     Args:
@@ -116,7 +138,10 @@ def decode(
     Returns:
         The generated model for the message's tag (for example
         ``heygen_models.lite.AgentSpeakStarted``), or an `UnknownEvent` when
-        the tag is well formed but not in the schema.
+        the tag is well formed but not in the schema. With literal arguments
+        the type is that protocol's and direction's union (``decode(raw,
+        "lite", "server")`` is a `LiteServerEvent`), narrowed with
+        ``isinstance`` or ``match``.
 
     Raises:
         ProtocolError: Malformed JSON, not a JSON object, no tag, or a known

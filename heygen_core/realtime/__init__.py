@@ -1,1 +1,1 @@
-"""realtime."""
+"""The realtime control socket (`connection`), its own events (`events`), their fan-out."""

@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from heygen_models import lite
 from pydantic import BaseModel
@@ -23,12 +23,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from heygen_core.errors import HeyGenError, ProtocolError, RealtimeConnectionError
-from heygen_core.protocol.codec import UnknownEvent, decode, encode
+from heygen_core.protocol.codec import decode, encode
 from heygen_core.realtime.events import (
     ConnectionLost,
     ProtocolErrorEvent,
     ReadyTimeout,
     Reconnected,
+    SessionEvent,
+    SocketEvent,
 )
 from heygen_core.realtime.hub import EventHub
 from heygen_core.rest.retry import RetryPolicy
@@ -38,14 +40,17 @@ logger = logging.getLogger("heygen_core.realtime.connection")
 Dialect = Literal["lite", "realtime-alpha"]
 """The WebSocket dialects: LiveAvatar LITE, or the Realtime alpha API."""
 
-Event = BaseModel | UnknownEvent | ProtocolErrorEvent | ReadyTimeout | ConnectionLost | Reconnected
-"""Everything a session's event stream can yield."""
+Event: TypeAlias = SessionEvent
+"""Everything a session's event stream can yield (`SessionEvent`; a socket yields `SocketEvent`)."""
 
-EventCallback = Callable[[Event], Awaitable[None] | None]
-"""A callback for events: a plain or an async function."""
+EventCallback: TypeAlias = Callable[[SessionEvent], Awaitable[None] | None]
+"""A callback for a session's events: a plain or an async function."""
+
+SocketEventCallback: TypeAlias = Callable[[SocketEvent], Awaitable[None] | None]
+"""A callback for a socket's events: a plain or an async function."""
 
 MAX_MESSAGE_BYTES = 1_000_000
-"""The service's limit on one WebSocket message (PROTOCOL.md §3)."""
+"""The service's limit on one WebSocket message (docs/protocol.md)."""
 
 # Frames larger than this are still read (so a huge frame cannot close the
 # socket) but surfaced as protocol errors, not decoded.
@@ -122,7 +127,7 @@ class RealtimeConnection:
         self._gate_opened_at: float | None = None
         self._closing = False
         self._finished = asyncio.Event()
-        self._hub: EventHub[Event] = EventHub()
+        self._hub: EventHub[SocketEvent] = EventHub()
         self._tasks: list[asyncio.Task[None]] = []
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -216,11 +221,11 @@ class RealtimeConnection:
                 "the realtime socket closed while sending; the message was not delivered"
             ) from None
 
-    def on_event(self, callback: EventCallback) -> None:
+    def on_event(self, callback: SocketEventCallback) -> None:
         """Call `callback` with every event (after it is queued for iterators)."""
         self._hub.on(callback)
 
-    def events(self) -> AsyncIterator[Event]:
+    def events(self) -> AsyncIterator[SocketEvent]:
         """Yield every event from this call on, until the connection is finished.
 
         The subscription starts when `events()` is called, not at the first
@@ -264,7 +269,7 @@ class RealtimeConnection:
             self._gate_opened_at = time.monotonic()
             self._ready.set()
 
-    async def _emit(self, event: Event) -> None:
+    async def _emit(self, event: SocketEvent) -> None:
         await self._hub.emit(event)
 
     async def _handle_frame(self, frame: str | bytes) -> None:
@@ -386,7 +391,9 @@ class RealtimeConnection:
             try:
                 if self.dialect == "lite":
                     await self.send(
-                        lite.SessionKeepAlive(type="session.keep_alive", event_id=uuid.uuid4().hex)
+                        lite.SessionKeepAlive(
+                            type=lite.SESSION_KEEP_ALIVE_TAG, event_id=uuid.uuid4().hex
+                        )
                     )
                 elif self.rest_keep_alive is not None:
                     await self.rest_keep_alive()

@@ -1,15 +1,21 @@
-"""Events the library itself adds to a session's event stream.
+"""Events the library itself adds to a session's event stream, and the streams' types.
 
 The service's own events are the generated models (and `UnknownEvent`);
 these report what happened to the connection around them, so a user learns
 about every problem from the same stream instead of from a log line.
+
+`SocketEvent` is what a `RealtimeConnection` yields, `SessionEvent` what an
+`AvatarSession` yields: unions narrowed with ``isinstance`` or ``match``,
+with no cast.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from heygen_core.errors import ProtocolError
+from heygen_core.protocol.events import AlphaServerEvent, FullServerEvent, LiteServerEvent
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,13 @@ class Reconnected:
     """
 
     attempts: int
+
+
+ConnectionEvent: TypeAlias = ProtocolErrorEvent | ReadyTimeout | ConnectionLost | Reconnected
+"""The library's own events: what happened to the connection, not what the service said."""
+
+SocketEvent: TypeAlias = LiteServerEvent | AlphaServerEvent | ConnectionEvent
+"""What a control socket's stream yields: the service's events of either dialect, and ours."""
+
+SessionEvent: TypeAlias = LiteServerEvent | FullServerEvent | AlphaServerEvent | ConnectionEvent
+"""What a session's stream yields: its socket's events, and FULL events from its room."""

@@ -65,7 +65,7 @@ BYTES_PER_SECOND = 48_000
 """24 kHz mono PCM16: the only audio format the service plays."""
 
 MAX_MESSAGE_BYTES = 1_000_000
-"""The service's limit on one WebSocket message (PROTOCOL.md section 3)."""
+"""The service's limit on one WebSocket message (docs/protocol.md)."""
 
 # Frames up to this size are read and answered with an error event; aiohttp
 # closes the socket (1009) only beyond it, so one oversized message is survivable.
@@ -243,7 +243,7 @@ class _Connection:
     def open(self) -> None:
         """Report ``connecting`` and schedule ``connected``."""
         self._writer = asyncio.create_task(self._write(), name="heygen-simulator-ws-writer")
-        self.emit(lite.SessionStateUpdated(type="session.state_updated", state="connecting"))
+        self.emit(lite.SessionStateUpdated(type=lite.SESSION_STATE_UPDATED_TAG, state="connecting"))
         self._ready_timer = self.loop.call_later(
             self.hub.config.connect_delay_seconds, self._become_ready
         )
@@ -253,7 +253,7 @@ class _Connection:
         if self.ending:
             return
         self.ready = True
-        self.emit(lite.SessionStateUpdated(type="session.state_updated", state="connected"))
+        self.emit(lite.SessionStateUpdated(type=lite.SESSION_STATE_UPDATED_TAG, state="connected"))
 
     def end(self, code: int, reason: str, *, states: bool) -> None:
         """Close the socket: ``closing`` and ``closed`` first when `states` (session over)."""
@@ -262,8 +262,10 @@ class _Connection:
         self.ending = True
         self._cancel_timers()
         if states:
-            self.emit(lite.SessionStateUpdated(type="session.state_updated", state="closing"))
-            self.emit(lite.SessionStateUpdated(type="session.state_updated", state="closed"))
+            self.emit(
+                lite.SessionStateUpdated(type=lite.SESSION_STATE_UPDATED_TAG, state="closing")
+            )
+            self.emit(lite.SessionStateUpdated(type=lite.SESSION_STATE_UPDATED_TAG, state="closed"))
         self._outbox.put_nowait((code, reason))
 
     async def finish(self) -> None:
@@ -386,7 +388,7 @@ class _Connection:
             if event_id is not None
             else lite.ErrorDetail(type="invalid_request_error", message=message)
         )
-        self.emit(lite.ErrorEvent(type="error", error=detail))
+        self.emit(lite.ErrorEvent(type=lite.ERROR_EVENT_TAG, error=detail))
 
     def _dispatch(self, event: BaseModel, dialect: WsDialect) -> None:
         if isinstance(event, lite.AgentSpeak):
@@ -433,7 +435,9 @@ class _Connection:
             return
         item = self.utterances[event_id] = _Item("lite", event_id)
         self.emit(
-            lite.AgentSpeakStarted(type="agent.speak_started", event_id=event_id, task=item.task)
+            lite.AgentSpeakStarted(
+                type=lite.AGENT_SPEAK_STARTED_TAG, event_id=event_id, task=item.task
+            )
         )
         self._set_lite_state("talking")
         self.playback.enqueue(item, seconds)
@@ -444,7 +448,7 @@ class _Connection:
             self.utterances.pop(item.event_id, None)
             self.emit(
                 lite.AgentSpeakEnded(
-                    type="agent.speak_ended", event_id=item.event_id, task=item.task
+                    type=lite.AGENT_SPEAK_ENDED_TAG, event_id=item.event_id, task=item.task
                 )
             )
             if not self.utterances:
@@ -456,7 +460,7 @@ class _Connection:
         """The playing utterance ran out of audio before its ``agent.speak_end``."""
         self.emit(
             lite.WarningEvent(
-                type="warning",
+                type=lite.WARNING_EVENT_TAG,
                 warning=lite.WarningDetail(
                     type="audio_underrun",
                     message=(
@@ -472,7 +476,7 @@ class _Connection:
             previous, self.lite_state = self.lite_state, new
             self.emit(
                 lite.AgentStateUpdated(
-                    type="agent.state_updated", previous_state=previous, new_state=new
+                    type=lite.AGENT_STATE_UPDATED_TAG, previous_state=previous, new_state=new
                 )
             )
 
@@ -511,9 +515,11 @@ class _Connection:
         if new != self.alpha_status:
             self.alpha_status = new
             self.emit(
-                realtime_alpha.AgentStatus(type="agent.status", status=new, event_id=event_id)
+                realtime_alpha.AgentStatus(
+                    type=realtime_alpha.AGENT_STATUS_TAG, status=new, event_id=event_id
+                )
                 if event_id is not None
-                else realtime_alpha.AgentStatus(type="agent.status", status=new)
+                else realtime_alpha.AgentStatus(type=realtime_alpha.AGENT_STATUS_TAG, status=new)
             )
 
     # -- both -----------------------------------------------------------------------------
@@ -530,7 +536,9 @@ class _Connection:
             if item.dialect == "lite":
                 self.emit(
                     lite.AgentSpeakInterrupted(
-                        type="agent.speak_interrupted", event_id=item.event_id, task=item.task
+                        type=lite.AGENT_SPEAK_INTERRUPTED_TAG,
+                        event_id=item.event_id,
+                        task=item.task,
                     )
                 )
         self.utterances.clear()

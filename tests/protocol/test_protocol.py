@@ -147,4 +147,4 @@ def test_decode_as_rest_body_discriminated_on_mode() -> None:
 
 def test_unknown_protocol_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="expected one of"):
-        decode("{}", "nope", "server")  # type: ignore[arg-type]
+        decode("{}", "nope", "server")  # type: ignore[call-overload]

@@ -31,7 +31,7 @@ SERVER_EXAMPLES: list[dict[str, Any]] = [
     for variant in LITE.defs["ServerEvent"]["oneOf"]
     for example in LITE.defs[variant["$ref"].rsplit("/", 1)[-1]]["examples"]
 ]
-WRONG = [12345, None, True, ["x"], {"nested": {"deep": []}}, "text"]
+WRONG: list[object] = [12345, None, True, ["x"], {"nested": {"deep": []}}, "text"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -403,6 +403,7 @@ async def test_interactive_avatar_over_the_streaming_api(sim: Simulator, dialect
         assert sim.events_by_type["agent.audio_buffer_commit"] >= 1
 
 
+@pytest.mark.slow
 def test_say_command_on_the_embedded_simulator(tmp_path: Path) -> None:
     path = tmp_path / "speech.wav"
     path.write_bytes(wav_bytes(tone(1.5, rate=44_100, channels=2), 44_100))
@@ -427,6 +428,7 @@ def test_say_command_on_the_embedded_simulator(tmp_path: Path) -> None:
     assert "event:" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_fails", [False, True], ids=["stopped", "stop-refused"])
 def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fails: bool) -> None:
     path = tmp_path / "long.wav"
@@ -505,4 +507,4 @@ def test_the_package_exports_the_session_api() -> None:
 
     assert heygen_core.AvatarSession is AvatarSession
     with pytest.raises(AttributeError):
-        heygen_core.NoSuchThing  # noqa: B018
+        heygen_core.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018

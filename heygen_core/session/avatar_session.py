@@ -1,12 +1,9 @@
-"""`AvatarSession`: open a streaming-avatar session in one line, speak, and never leak it.
+"""`AvatarSession`: the REST lifecycle of a session, its events, and closing exactly once.
 
-    async with AvatarSession.live_avatar(avatar_id=..., sandbox=True) as session:
-        await session.speak("hello.wav")
-
-Entering creates the session token, starts the session, opens the control
-socket and waits until the service is ready. Leaving stops the session
-through REST exactly once, whatever the exit: a return, an exception, task
-cancellation or Ctrl-C. A session left open keeps billing.
+What a session does in its mode is delegated: to a `LiteDriver` (control
+socket and audio pump) and, in FULL mode, to a `FullDriver` (commands and
+events over the room's data channel). The session owns what both share: the
+REST calls that create, start and stop it, its room, and one event stream.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -22,26 +18,23 @@ from typing import Literal
 from urllib.parse import urlencode
 
 import aiohttp
-from heygen_models import full
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
-from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
-from pydantic import BaseModel
 
-from heygen_core.audio.convert import AudioInput
-from heygen_core.audio.pump import AudioPump, PumpConfig, Utterance, UtteranceStatus
-from heygen_core.errors import HeyGenError, ProtocolError, SessionError
-from heygen_core.media.room import (
-    MediaRoom,
-    open_room,
-)
-from heygen_core.protocol.codec import decode, encode
-from heygen_core.realtime.connection import Dialect, Event, EventCallback, RealtimeConnection
-from heygen_core.realtime.events import ProtocolErrorEvent
+from heygen_core.audio.format import AudioInput
+from heygen_core.audio.pump import AudioPump, PumpConfig
+from heygen_core.errors import HeyGenError, SessionError
+from heygen_core.media.registry import open_room
+from heygen_core.media.room import MediaRoom
+from heygen_core.realtime.connection import Dialect, EventCallback, RealtimeConnection
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.realtime.hub import EventHub
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
+from heygen_core.session.full_driver import FullDriver
+from heygen_core.session.lite_driver import LiteDriver, SocketSettings
+from heygen_core.session.speak_result import SpeakResult
 
 logger = logging.getLogger("heygen_core.session")
 
@@ -91,23 +84,24 @@ class AvatarSession:
         """``LITE`` (your audio over the control socket) or ``FULL`` (text commands in the room)."""
         self._join_room = join_room or mode == "FULL"
         self._room: MediaRoom | None = None
-        self._room_reader: asyncio.Task[None] | None = None
-        self._events: EventHub[Event] = EventHub()
+        self._events: EventHub[SessionEvent] = EventHub()
         self._stop = stop
         self._clients = clients
-        self._pump_config = pump_config
-        self._ready_timeout = ready_timeout
-        self._ready_fallback: Literal["open", "raise"] = ready_fallback
-        self._keep_alive_interval = keep_alive_interval
-        self._rest_keep_alive = rest_keep_alive
-        self._reconnect = reconnect
+        self._socket_settings = SocketSettings(
+            pump=pump_config,
+            ready_timeout=ready_timeout,
+            ready_fallback=ready_fallback,
+            keep_alive_interval=keep_alive_interval,
+            rest_keep_alive=rest_keep_alive,
+            reconnect=reconnect,
+        )
+        self._lite: LiteDriver | None = None
+        self._full: FullDriver | None = None
         self.session_id: str | None = None
         """The service's session id, once created."""
         self.start_data: la.StartSessionData | st.NewSessionData | None = None
         """What the service returned when the session started (LiveKit URL, tokens...)."""
         self.session_token: str | None = None
-        self._connection: RealtimeConnection | None = None
-        self._pump: AudioPump | None = None
         self._created = False
         self._stopped = False
         self.stopped_cleanly = False
@@ -115,7 +109,7 @@ class AvatarSession:
         self._stop_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
-        state = "stopped" if self._stopped else ("open" if self._connection else "new")
+        state = "stopped" if self._stopped else ("open" if self._lite else "new")
         return f"AvatarSession(session_id={self.session_id!r}, {state})"
 
     # -- construction ---------------------------------------------------------------------
@@ -332,40 +326,16 @@ class AvatarSession:
             room = self._room = open_room(endpoints.room_url)
             await room.connect(endpoints.room_url, endpoints.room_token)
             if self.mode == "FULL":
-                self._room_reader = asyncio.create_task(
-                    self._read_agent_responses(room), name="heygen-full-events"
-                )
+                self._full = FullDriver(room, self._events.emit, self._events.finish)
+                self._full.start()
         if endpoints.ws_url is None:
             return
         logger.info("session %s started; connecting %s socket", self.session_id, endpoints.dialect)
-        self._connection = RealtimeConnection(
-            endpoints.ws_url,
-            dialect=endpoints.dialect,
-            ready_timeout=self._ready_timeout,
-            ready_fallback=self._ready_fallback,
-            keep_alive_interval=self._keep_alive_interval,
-            rest_keep_alive=self._rest_keep_alive,
-            reconnect=self._reconnect,
+        # Set before connecting, so a failed connect is still closed by `aclose`.
+        self._lite = LiteDriver(
+            endpoints.ws_url, endpoints.dialect, self._socket_settings, self._events.emit
         )
-        self._pump = AudioPump(self._connection, self._pump_config)
-        self._connection.on_event(self._events.emit)
-        await self._connection.connect()
-        await self._connection.wait_ready()
-
-    async def _read_agent_responses(self, room: MediaRoom) -> None:
-        async for message in room.data(AGENT_RESPONSE_TOPIC):
-            if message.sender != AVATAR_IDENTITY:
-                # Only the avatar speaks for the service: anyone else in the
-                # room publishing on this topic must not forge its events.
-                logger.debug("ignored an agent-response packet from %r", message.sender)
-                continue
-            try:
-                event: Event = decode(message.payload, "full", "server")
-            except ProtocolError as error:
-                excerpt = message.payload[:200].decode("utf-8", "replace")
-                event = ProtocolErrorEvent(error, excerpt, len(message.payload))
-            await self._events.emit(event)
-        self._events.finish()
+        await self._lite.open()
 
     async def aclose(self) -> None:
         """Close the socket and stop the session through REST, exactly once.
@@ -388,14 +358,10 @@ class AvatarSession:
             if self._stopped:
                 return
             self._stopped = True
-            if self._pump is not None:
-                self._pump.close("lost")
-            if self._connection is not None:
-                await self._connection.close()
-            if self._room_reader is not None:
-                self._room_reader.cancel()
-                with contextlib.suppress(BaseException):
-                    await self._room_reader
+            if self._lite is not None:
+                await self._lite.close()
+            if self._full is not None:
+                await self._full.close()
             if self._room is not None:
                 # Leave the room on every exit path, before the session ends.
                 with contextlib.suppress(Exception):
@@ -417,25 +383,23 @@ class AvatarSession:
 
     # -- using it -------------------------------------------------------------------------
 
+    def _lite_driver(self, what: str) -> LiteDriver:
+        if self._lite is None or self._stopped:
+            raise SessionError(
+                f"no {what}: the session is not open (use `async with`), "
+                "or it is a FULL session (use speak_text / speak_response)"
+            )
+        return self._lite
+
     @property
     def connection(self) -> RealtimeConnection:
         """The control socket (LITE and Streaming sessions; raises if not open)."""
-        if self._connection is None or self._stopped:
-            raise SessionError(
-                "no control socket: the session is not open (use `async with`), "
-                "or it is a FULL session (use speak_text / speak_response)"
-            )
-        return self._connection
+        return self._lite_driver("control socket").connection
 
     @property
     def pump(self) -> AudioPump:
         """The audio pump (LITE and Streaming sessions; raises if not open)."""
-        if self._pump is None or self._stopped:
-            raise SessionError(
-                "no audio pump: the session is not open (use `async with`), "
-                "or it is a FULL session (use speak_text / speak_response)"
-            )
-        return self._pump
+        return self._lite_driver("audio pump").pump
 
     @property
     def media(self) -> MediaRoom:
@@ -466,44 +430,31 @@ class AvatarSession:
         query = urlencode({"liveKitUrl": url, "token": token})
         return f"https://meet.livekit.io/custom?{query}"
 
-    async def _command(self, event: BaseModel) -> None:
+    def _commands(self, command: str) -> FullDriver:
+        """The FULL driver, for `command`; raises in a LITE session or outside `async with`."""
         if self.mode != "FULL":
+            raise SessionError(f"{command} is a FULL-mode command; this is a LITE session")
+        if self._full is None or self._stopped:
             raise SessionError(
-                f"{type(event).__name__} is a FULL-mode command; this is a LITE session"
+                "the session has not joined its room: use FULL commands inside `async with`"
             )
-        await self.media.send_data(encode(event).encode(), AGENT_CONTROL_TOPIC)
+        return self._full
 
     async def speak_text(self, text: str) -> str:
         """FULL: make the avatar say `text`; returns the command's event id."""
-        event_id = uuid.uuid4().hex
-        await self._command(
-            full.AvatarSpeakText(event_type="avatar.speak_text", text=text, event_id=event_id)
-        )
-        return event_id
+        return await self._commands("speak_text").speak_text(text)
 
     async def speak_response(self, text: str) -> str:
         """FULL: let the avatar's LLM answer `text` and speak the answer; returns the event id."""
-        event_id = uuid.uuid4().hex
-        await self._command(
-            full.AvatarSpeakResponse(
-                event_type="avatar.speak_response", text=text, event_id=event_id
-            )
-        )
-        return event_id
+        return await self._commands("speak_response").speak_response(text)
 
     async def start_push_to_talk(self) -> None:
         """FULL, push-to-talk sessions: the user starts talking."""
-        await self._command(
-            full.UserStartPushToTalk(
-                event_type="user.start_push_to_talk", event_id=uuid.uuid4().hex
-            )
-        )
+        await self._commands("start_push_to_talk").start_push_to_talk()
 
     async def stop_push_to_talk(self) -> None:
         """FULL, push-to-talk sessions: the user stops talking."""
-        await self._command(
-            full.UserStopPushToTalk(event_type="user.stop_push_to_talk", event_id=uuid.uuid4().hex)
-        )
+        await self._commands("stop_push_to_talk").stop_push_to_talk()
 
     async def speak(
         self,
@@ -520,96 +471,46 @@ class AvatarSession:
                 or an async iterator of such chunks (streaming TTS).
             sample_rate: Rate of bytes or arrays (WAV files carry their own).
             channels: Channels of bytes or arrays (interleaved / columns).
-            wait: Return once the avatar has finished (``agent.speak_ended``);
-                with False, return at once (a whole buffer or file is
-                converted first, so bad audio still raises here) while the
+            wait: Return once the avatar has finished (its speak-ended
+                event); with False, return at once (a whole buffer or file
+                is converted first, so bad audio still raises here) while the
                 audio is sent in the background: `SpeakResult.sent` says when
                 it is all on the wire, and `SpeakResult.finished()` waits for
                 the avatar.
         """
-        utterances, task = self.pump.start_speaking(
-            audio, sample_rate=sample_rate, channels=channels
+        return await self._lite_driver("audio pump").speak(
+            audio, sample_rate=sample_rate, channels=channels, wait=wait
         )
-        result = SpeakResult(utterances, task)
-        if wait:
-            try:
-                await result.finished()
-            except asyncio.CancelledError:
-                task.cancel()  # the caller gave up on it: stop sending (it is interrupted)
-                raise
-        return result
 
     async def interrupt(self) -> None:
         """Stop the avatar now; nothing queued for the current utterance is sent after."""
         if self.mode == "FULL":
-            await self._command(
-                full.AvatarInterrupt(event_type="avatar.interrupt", event_id=uuid.uuid4().hex)
-            )
+            await self._commands("interrupt").interrupt()
         else:
-            await self.pump.interrupt()
+            await self._lite_driver("audio pump").interrupt()
 
     async def start_listening(self) -> None:
         """Put the avatar in its listening pose."""
         if self.mode == "FULL":
-            await self._command(
-                full.AvatarStartListening(
-                    event_type="avatar.start_listening", event_id=uuid.uuid4().hex
-                )
-            )
+            await self._commands("start listening").start_listening()
         else:
-            await self.pump.start_listening()
+            await self._lite_driver("audio pump").start_listening()
 
     async def stop_listening(self) -> None:
         """Take the avatar out of its listening pose."""
         if self.mode == "FULL":
-            await self._command(
-                full.AvatarStopListening(
-                    event_type="avatar.stop_listening", event_id=uuid.uuid4().hex
-                )
-            )
+            await self._commands("stop listening").stop_listening()
         else:
-            await self.pump.stop_listening()
+            await self._lite_driver("audio pump").stop_listening()
 
-    def events(self) -> AsyncIterator[Event]:
-        """Every event from now on: the service's (typed or `UnknownEvent`) and the library's."""
+    def events(self) -> AsyncIterator[SessionEvent]:
+        """Every event from now on: the service's (typed or `UnknownEvent`) and the library's.
+
+        Narrow with ``isinstance`` or ``match`` on the generated models (for
+        example ``heygen_models.lite.AgentSpeakEnded``); no cast is needed.
+        """
         return self._events.subscribe()
 
     def on_event(self, callback: EventCallback) -> None:
         """Call `callback` for every event; register before entering to see the first ones."""
         self._events.on(callback)
-
-
-class SpeakResult:
-    """What `AvatarSession.speak` is sending: its utterances, awaitable for their outcome.
-
-    With ``wait=False`` the audio is still being sent in the background;
-    `finished()` waits for that and for the avatar, and raises what the
-    sending raised (a bad item in a stream, a lost connection).
-    """
-
-    def __init__(self, utterances: list[Utterance], task: asyncio.Task[None]) -> None:
-        self._utterances = utterances
-        self._task = task
-
-    def __repr__(self) -> str:
-        return f"SpeakResult({self._utterances!r})"
-
-    @property
-    def utterances(self) -> tuple[Utterance, ...]:
-        """The utterances so far (a stream with pauses adds more while it is sent)."""
-        return tuple(self._utterances)
-
-    @property
-    def event_ids(self) -> tuple[str, ...]:
-        """The event id of each utterance so far."""
-        return tuple(u.event_id for u in self._utterances)
-
-    @property
-    def sent(self) -> bool:
-        """Whether sending has finished (all audio on the wire, or stopped)."""
-        return self._task.done()
-
-    async def finished(self) -> tuple[UtteranceStatus, ...]:
-        """Wait until the avatar is done with every utterance; return their statuses."""
-        await asyncio.shield(self._task)
-        return tuple([await u.finished() for u in self._utterances])

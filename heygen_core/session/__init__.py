@@ -1,0 +1,20 @@
+"""`AvatarSession`: open a streaming-avatar session in one line, speak, and never leak it.
+
+    async with AvatarSession.live_avatar(avatar_id=..., sandbox=True) as session:
+        await session.speak("hello.wav")
+
+Entering creates the session token, starts the session, opens the control
+socket and waits until the service is ready. Leaving stops the session
+through REST exactly once, whatever the exit: a return, an exception, task
+cancellation or Ctrl-C. A session left open keeps billing.
+
+Modules: `avatar_session` (lifecycle, REST, events), `lite_driver` (control
+socket and audio pump), `full_driver` (FULL commands over the room's data
+channel), `speak_result` (what `speak` returns).
+"""
+
+from heygen_core.realtime.events import SessionEvent
+from heygen_core.session.avatar_session import SANDBOX_AVATAR_ID, AvatarSession
+from heygen_core.session.speak_result import SpeakResult
+
+__all__ = ["SANDBOX_AVATAR_ID", "AvatarSession", "SessionEvent", "SpeakResult"]

@@ -1,0 +1,142 @@
+"""The FULL driver: typed commands and events as data packets in the session's room.
+
+A FULL session has no control socket of its own: the client publishes
+commands on the agent-control topic and the avatar answers on the
+agent-response topic (topics and the avatar's identity come from
+``heygen_models.full``, which declares them). The service speaks with its
+own voice and LLM, so the commands carry text, not audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from heygen_models import full
+from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
+
+from heygen_core.errors import ProtocolError
+from heygen_core.media.room import MediaRoom
+from heygen_core.protocol.codec import decode, encode
+from heygen_core.protocol.events import FullServerEvent
+from heygen_core.realtime.events import ProtocolErrorEvent
+
+logger = logging.getLogger("heygen_core.session")
+
+_EXCERPT = 200
+
+
+class FullDriver:
+    """Sends FULL commands into the room and reads the avatar's events from it.
+
+    Args:
+        room: The joined room.
+        on_event: Receives every event the avatar publishes (an undecodable
+            packet as a `ProtocolErrorEvent`).
+        on_end: Called once the room's data stream ends (the room was left
+            or closed), so the session's event stream ends with it.
+    """
+
+    def __init__(
+        self,
+        room: MediaRoom,
+        on_event: Callable[[FullServerEvent | ProtocolErrorEvent], Awaitable[None]],
+        on_end: Callable[[], None],
+    ) -> None:
+        self._room = room
+        self._on_event = on_event
+        self._on_end = on_end
+        self._reader: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start reading the avatar's events."""
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read(), name="heygen-full-events")
+
+    async def close(self) -> None:
+        """Stop reading (idempotent); leaving the room is the session's job."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+
+    async def _read(self) -> None:
+        async for message in self._room.data(AGENT_RESPONSE_TOPIC):
+            if message.sender != AVATAR_IDENTITY:
+                # Only the avatar speaks for the service: anyone else in the
+                # room publishing on this topic must not forge its events.
+                logger.debug("ignored an agent-response packet from %r", message.sender)
+                continue
+            event: FullServerEvent | ProtocolErrorEvent
+            try:
+                event = decode(message.payload, "full", "server")
+            except ProtocolError as error:
+                excerpt = message.payload[:_EXCERPT].decode("utf-8", "replace")
+                event = ProtocolErrorEvent(error, excerpt, len(message.payload))
+            await self._on_event(event)
+        self._on_end()
+
+    async def _send(self, command: full.ClientEventVariant) -> None:
+        await self._room.send_data(encode(command).encode(), AGENT_CONTROL_TOPIC)
+
+    async def speak_text(self, text: str) -> str:
+        """Make the avatar say `text`; returns the command's event id."""
+        event_id = _new_id()
+        await self._send(
+            full.AvatarSpeakText(
+                event_type=full.AVATAR_SPEAK_TEXT_TAG, text=text, event_id=event_id
+            )
+        )
+        return event_id
+
+    async def speak_response(self, text: str) -> str:
+        """Let the avatar's LLM answer `text` and speak the answer; returns the event id."""
+        event_id = _new_id()
+        await self._send(
+            full.AvatarSpeakResponse(
+                event_type=full.AVATAR_SPEAK_RESPONSE_TAG, text=text, event_id=event_id
+            )
+        )
+        return event_id
+
+    async def start_push_to_talk(self) -> None:
+        """Push-to-talk sessions: the user starts talking."""
+        await self._send(
+            full.UserStartPushToTalk(
+                event_type=full.USER_START_PUSH_TO_TALK_TAG, event_id=_new_id()
+            )
+        )
+
+    async def stop_push_to_talk(self) -> None:
+        """Push-to-talk sessions: the user stops talking."""
+        await self._send(
+            full.UserStopPushToTalk(event_type=full.USER_STOP_PUSH_TO_TALK_TAG, event_id=_new_id())
+        )
+
+    async def interrupt(self) -> None:
+        """Stop the avatar now."""
+        await self._send(
+            full.AvatarInterrupt(event_type=full.AVATAR_INTERRUPT_TAG, event_id=_new_id())
+        )
+
+    async def start_listening(self) -> None:
+        """Put the avatar in its listening pose."""
+        await self._send(
+            full.AvatarStartListening(
+                event_type=full.AVATAR_START_LISTENING_TAG, event_id=_new_id()
+            )
+        )
+
+    async def stop_listening(self) -> None:
+        """Take the avatar out of its listening pose."""
+        await self._send(
+            full.AvatarStopListening(event_type=full.AVATAR_STOP_LISTENING_TAG, event_id=_new_id())
+        )
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,116 @@
+"""The LITE driver: a session's control socket and the audio pump that speaks on it.
+
+Used by LiveAvatar LITE sessions and by Interactive Avatar sessions (whose
+socket speaks the Realtime alpha dialect, or LITE's); a FULL session gets
+one too when the service also gives it a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from heygen_core.audio.format import AudioInput
+from heygen_core.audio.pump import AudioPump, PumpConfig
+from heygen_core.realtime.connection import Dialect, RealtimeConnection, SocketEventCallback
+from heygen_core.rest.retry import RetryPolicy
+from heygen_core.session.speak_result import SpeakResult
+
+
+@dataclass(frozen=True)
+class SocketSettings:
+    """How a session's control socket behaves (see `RealtimeConnection` for each).
+
+    Attributes:
+        pump: Chunking and pacing of audio (None: the defaults).
+        ready_timeout: Seconds to wait for the service to report ready.
+        ready_fallback: ``"open"`` or ``"raise"`` when it does not.
+        keep_alive_interval: Seconds between keep-alives (None: off).
+        rest_keep_alive: The REST keep-alive, for dialects without one on the socket.
+        reconnect: Reconnect policy (None: the connection's default).
+    """
+
+    pump: PumpConfig | None
+    ready_timeout: float
+    ready_fallback: Literal["open", "raise"]
+    keep_alive_interval: float | None
+    rest_keep_alive: Callable[[], Awaitable[object]] | None
+    reconnect: RetryPolicy | None
+
+
+class LiteDriver:
+    """Speaks to the avatar over its control socket: audio, interrupts, listening.
+
+    Args:
+        url: The socket's URL (``ws_url`` or ``realtime_endpoint``).
+        dialect: What the socket speaks.
+        settings: Ready gate, keep-alive, reconnect and pump settings.
+        on_event: Receives every event of the socket, after the pump has
+            seen it (so an utterance is already marked ended when a user
+            hears of its ``speak_ended``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        dialect: Dialect,
+        settings: SocketSettings,
+        on_event: SocketEventCallback,
+    ) -> None:
+        self.connection = RealtimeConnection(
+            url,
+            dialect=dialect,
+            ready_timeout=settings.ready_timeout,
+            ready_fallback=settings.ready_fallback,
+            keep_alive_interval=settings.keep_alive_interval,
+            rest_keep_alive=settings.rest_keep_alive,
+            reconnect=settings.reconnect,
+        )
+        # The pump subscribes first: see `on_event` above.
+        self.pump = AudioPump(self.connection, settings.pump)
+        self.connection.on_event(on_event)
+
+    async def open(self) -> None:
+        """Connect the socket and wait until the service is ready for commands."""
+        await self.connection.connect()
+        await self.connection.wait_ready()
+
+    async def close(self) -> None:
+        """Mark unfinished utterances lost and close the socket (idempotent)."""
+        self.pump.close("lost")
+        await self.connection.close()
+
+    async def speak(
+        self,
+        audio: AudioInput | AsyncIterable[AudioInput],
+        *,
+        sample_rate: int | None,
+        channels: int | None,
+        wait: bool,
+    ) -> SpeakResult:
+        """Send `audio` as utterances; with `wait`, return once the avatar is done."""
+        utterances, task = self.pump.start_speaking(
+            audio, sample_rate=sample_rate, channels=channels
+        )
+        result = SpeakResult(utterances, task)
+        if wait:
+            try:
+                await result.finished()
+            except asyncio.CancelledError:
+                task.cancel()  # the caller gave up on it: stop sending (it is interrupted)
+                raise
+        return result
+
+    async def interrupt(self) -> None:
+        """Stop the avatar now; nothing queued for the current utterance is sent after."""
+        await self.pump.interrupt()
+
+    async def start_listening(self) -> None:
+        """Put the avatar in its listening pose."""
+        await self.pump.start_listening()
+
+    async def stop_listening(self) -> None:
+        """Take the avatar out of its listening pose."""
+        await self.pump.stop_listening()

@@ -1,0 +1,43 @@
+"""`SpeakResult`: the utterances one `AvatarSession.speak` call is sending."""
+
+from __future__ import annotations
+
+import asyncio
+
+from heygen_core.audio.pump import Utterance, UtteranceStatus
+
+
+class SpeakResult:
+    """What `AvatarSession.speak` is sending: its utterances, awaitable for their outcome.
+
+    With ``wait=False`` the audio is still being sent in the background;
+    `finished()` waits for that and for the avatar, and raises what the
+    sending raised (a bad item in a stream, a lost connection).
+    """
+
+    def __init__(self, utterances: list[Utterance], task: asyncio.Task[None]) -> None:
+        self._utterances = utterances
+        self._task = task
+
+    def __repr__(self) -> str:
+        return f"SpeakResult({self._utterances!r})"
+
+    @property
+    def utterances(self) -> tuple[Utterance, ...]:
+        """The utterances so far (a stream with pauses adds more while it is sent)."""
+        return tuple(self._utterances)
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        """The event id of each utterance so far."""
+        return tuple(u.event_id for u in self._utterances)
+
+    @property
+    def sent(self) -> bool:
+        """Whether sending has finished (all audio on the wire, or stopped)."""
+        return self._task.done()
+
+    async def finished(self) -> tuple[UtteranceStatus, ...]:
+        """Wait until the avatar is done with every utterance; return their statuses."""
+        await asyncio.shield(self._task)
+        return tuple([await u.finished() for u in self._utterances])
