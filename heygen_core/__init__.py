@@ -48,6 +48,14 @@ if TYPE_CHECKING:
     # At run time `__getattr__` below imports them on first use instead.
     from heygen_core.audio import PumpConfig, PumpStats
     from heygen_core.protocol.codec import UnknownEvent, decode, decode_as, encode
+    from heygen_core.protocol.events import (
+        AlphaClientEvent,
+        AlphaServerEvent,
+        FullClientEvent,
+        FullServerEvent,
+        LiteClientEvent,
+        LiteServerEvent,
+    )
     from heygen_core.realtime.events import (
         ConnectionLost,
         ProtocolErrorEvent,
@@ -59,6 +67,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SANDBOX_AVATAR_ID",
+    "AlphaClientEvent",
+    "AlphaServerEvent",
     "ApiError",
     "ApiResult",
     "AudioFormatError",
@@ -67,8 +77,12 @@ __all__ = [
     "ConnectionLost",
     "CredentialsError",
     "FieldError",
+    "FullClientEvent",
+    "FullServerEvent",
     "HeyGenError",
     "InvalidRequestError",
+    "LiteClientEvent",
+    "LiteServerEvent",
     "LiveAvatarClient",
     "MediaError",
     "MissingExtraError",
@@ -116,6 +130,12 @@ _LAZY: dict[str, str] = {
     "decode": "heygen_core.protocol.codec",
     "decode_as": "heygen_core.protocol.codec",
     "encode": "heygen_core.protocol.codec",
+    "AlphaClientEvent": "heygen_core.protocol.events",
+    "AlphaServerEvent": "heygen_core.protocol.events",
+    "FullClientEvent": "heygen_core.protocol.events",
+    "FullServerEvent": "heygen_core.protocol.events",
+    "LiteClientEvent": "heygen_core.protocol.events",
+    "LiteServerEvent": "heygen_core.protocol.events",
     "ConnectionLost": "heygen_core.realtime.events",
     "ProtocolErrorEvent": "heygen_core.realtime.events",
     "ReadyTimeout": "heygen_core.realtime.events",
