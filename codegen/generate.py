@@ -1,14 +1,19 @@
 """Turn every schema under schemas/ into pydantic v2 models under generated/.
 
-Usage: python codegen/generate.py [--check]
+Usage: python codegen/generate.py [--check] [--schemas DIR] [--out DIR]
 
 One module per schema file:
   schemas/rest/NAME.openapi.yaml      -> generated/heygen_models/NAME.py
+                                         generated/heygen_models/NAME_operations.py
   schemas/realtime/NAME.schema.json   -> generated/heygen_models/NAME.py
 ("-" in NAME becomes "_"). A new schema file is picked up with no edit here.
+NAME_operations.py holds the REST operation table and one typed client method
+per operation (codegen/rest_operations.py).
 
 --check regenerates into a temporary folder and exits 1, listing the files that
-differ, when generated/ is stale.
+differ, when generated/ is stale. --schemas reads another schemas folder and
+--out writes elsewhere (trial runs, tests); the package is named after the
+--out folder, so a trial package can sit beside the real one.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rest_operations import operations_module
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -93,12 +99,12 @@ KIND_FLAGS = {
 }
 
 
-def schema_files(only: str | None = None) -> list[tuple[Path, str, str]]:
+def schema_files(only: str | None = None, schemas: Path = SCHEMAS) -> list[tuple[Path, str, str]]:
     """Return (schema path, module name, input kind) for every schema file, sorted."""
     found: list[tuple[Path, str, str]] = []
-    for path in sorted((SCHEMAS / "rest").glob("*.openapi.yaml")):
+    for path in sorted((schemas / "rest").glob("*.openapi.yaml")):
         found.append((path, module_name(path, ".openapi.yaml"), "openapi"))
-    for path in sorted((SCHEMAS / "realtime").glob("*.schema.json")):
+    for path in sorted((schemas / "realtime").glob("*.schema.json")):
         found.append((path, module_name(path, ".schema.json"), "jsonschema"))
     return [f for f in found if only is None or f[1] == only]
 
@@ -107,18 +113,20 @@ def module_name(path: Path, suffix: str) -> str:
     return path.name[: -len(suffix)].replace("-", "_")
 
 
-def generate(out_dir: Path, only: str | None = None) -> None:
+def generate(out_dir: Path, only: str | None = None, schemas: Path = SCHEMAS) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    package = out_dir.name
     modules = []
-    for path, module, kind in schema_files(only):
-        source = path.relative_to(ROOT).as_posix()
+    for path, module, kind in schema_files(only, schemas):
+        # Named from the schemas folder, so a trial copy writes the same header.
+        source = f"schemas/{path.relative_to(schemas).as_posix()}"
         target = out_dir / f"{module}.py"
         cmd = [
             sys.executable,
             "-m",
             "datamodel_code_generator",
             "--input",
-            source,
+            path.relative_to(schemas.parent).as_posix(),
             "--output",
             str(target),
             "--custom-file-header",
@@ -126,9 +134,9 @@ def generate(out_dir: Path, only: str | None = None) -> None:
             *COMMON_FLAGS,
             *KIND_FLAGS[kind],
         ]
-        # Run from the repo root so the relative source path is what lands in
-        # the output, whatever the caller's working directory.
-        subprocess.run(cmd, cwd=ROOT, check=True)
+        # Run from the schemas folder's parent so the relative source path is
+        # what lands in the output, whatever the caller's working directory.
+        subprocess.run(cmd, cwd=schemas.parent, check=True)
         modules.append((module, source))
         # The runtime (simulator validation, property tests of an installed
         # package) needs the schemas too; ship a JSON copy inside the package
@@ -147,6 +155,21 @@ def generate(out_dir: Path, only: str | None = None) -> None:
         if constants:
             with target.open("a") as module_file:
                 module_file.write(constants_block(constants))
+        if kind == "openapi":
+            operations = f"{module}_operations"
+            (out_dir / f"{operations}.py").write_text(
+                HEADER.format(source=source)
+                + "\n"
+                + operations_module(document, module, package, source)
+            )
+            modules.append((operations, source))
+        # Per discriminated union: a type alias of its members and each member's tag.
+        from emit_unions import unions_block  # codegen/ is on sys.path: run as a script
+
+        unions = unions_block(target.read_text())
+        if unions:
+            with target.open("a") as module_file:
+                module_file.write(unions)
     (out_dir / "py.typed").write_text("")
     lines = [
         HEADER.format(source="schemas/"),
@@ -261,17 +284,21 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if generated/ is stale")
     parser.add_argument("--only", help="one module (e.g. lite) instead of all; needs --out")
     parser.add_argument("--out", type=Path, help="write here instead of generated/ (trial runs)")
+    parser.add_argument(
+        "--schemas", type=Path, default=SCHEMAS, help="read this schemas folder (trial runs)"
+    )
     args = parser.parse_args()
+    schemas = args.schemas.resolve()
     if args.check:
         return check()
     if args.out is not None:
-        generate(args.out, args.only)
+        generate(args.out.resolve(), args.only, schemas)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         # Generate aside, then swap in, so a failing schema never leaves a
         # half-written package behind.
         fresh = Path(tmp) / PACKAGE
-        generate(fresh)
+        generate(fresh, schemas=schemas)
         if OUTPUT.exists():
             shutil.rmtree(OUTPUT)
         shutil.copytree(fresh, OUTPUT)

@@ -188,8 +188,8 @@ class SessionLimitError(ApiError):
     """
 
     hint = (
-        "Stop a session you no longer need (list the open ones with list_sessions), "
-        "or wait for one to end, then try again."
+        "Stop a session you no longer need (list the open ones with the client's session "
+        "listing, or `heygen-avatar sessions list`), or wait for one to end, then try again."
     )
 
 

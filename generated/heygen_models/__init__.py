@@ -4,7 +4,9 @@
 
 Modules:
     liveavatar: schemas/rest/liveavatar.openapi.yaml
+    liveavatar_operations: schemas/rest/liveavatar.openapi.yaml
     streaming: schemas/rest/streaming.openapi.yaml
+    streaming_operations: schemas/rest/streaming.openapi.yaml
     full: schemas/realtime/full.schema.json
     lite: schemas/realtime/lite.schema.json
     realtime_alpha: schemas/realtime/realtime-alpha.schema.json

@@ -474,3 +474,87 @@ AGENT_CONTROL_TOPIC: _typing.Final = "agent-control"
 
 AGENT_RESPONSE_TOPIC: _typing.Final = "agent-response"
 """FULL mode: events (ServerEvent) arrive on this data topic, from the avatar."""
+
+
+import typing as _typing
+
+ClientEventVariant: _typing.TypeAlias = AvatarInterrupt | AvatarSpeakText | AvatarSpeakResponse | AvatarSpeakAudio | AvatarStartListening | AvatarStopListening | UserStartPushToTalk | UserStopPushToTalk | SessionUpdate | SessionStop
+"""One member of `ClientEvent`, decoded: narrow it with `isinstance` or `match`."""
+
+ServerEventVariant: _typing.TypeAlias = UserSpeakStarted | UserSpeakEnded | AvatarSpeakStarted | AvatarSpeakEnded | UserTranscription | UserTranscriptionChunk | AvatarTranscription | AvatarTranscriptionChunk | UserPushToTalkStarted | UserPushToTalkStartFailed | UserPushToTalkStopped | UserPushToTalkStopFailed | SessionUpdated | SessionStateUpdated | SessionStopped
+"""One member of `ServerEvent`, decoded: narrow it with `isinstance` or `match`."""
+
+AVATAR_INTERRUPT_TAG: _typing.Final = "avatar.interrupt"
+"""The `event_type` tag of `AvatarInterrupt`."""
+
+AVATAR_SPEAK_AUDIO_TAG: _typing.Final = "avatar.speak_audio"
+"""The `event_type` tag of `AvatarSpeakAudio`."""
+
+AVATAR_SPEAK_ENDED_TAG: _typing.Final = "avatar.speak_ended"
+"""The `event_type` tag of `AvatarSpeakEnded`."""
+
+AVATAR_SPEAK_RESPONSE_TAG: _typing.Final = "avatar.speak_response"
+"""The `event_type` tag of `AvatarSpeakResponse`."""
+
+AVATAR_SPEAK_STARTED_TAG: _typing.Final = "avatar.speak_started"
+"""The `event_type` tag of `AvatarSpeakStarted`."""
+
+AVATAR_SPEAK_TEXT_TAG: _typing.Final = "avatar.speak_text"
+"""The `event_type` tag of `AvatarSpeakText`."""
+
+AVATAR_START_LISTENING_TAG: _typing.Final = "avatar.start_listening"
+"""The `event_type` tag of `AvatarStartListening`."""
+
+AVATAR_STOP_LISTENING_TAG: _typing.Final = "avatar.stop_listening"
+"""The `event_type` tag of `AvatarStopListening`."""
+
+AVATAR_TRANSCRIPTION_TAG: _typing.Final = "avatar.transcription"
+"""The `event_type` tag of `AvatarTranscription`."""
+
+AVATAR_TRANSCRIPTION_CHUNK_TAG: _typing.Final = "avatar.transcription.chunk"
+"""The `event_type` tag of `AvatarTranscriptionChunk`."""
+
+SESSION_STATE_UPDATED_TAG: _typing.Final = "session.state_updated"
+"""The `event_type` tag of `SessionStateUpdated`."""
+
+SESSION_STOP_TAG: _typing.Final = "session.stop"
+"""The `event_type` tag of `SessionStop`."""
+
+SESSION_STOPPED_TAG: _typing.Final = "session.stopped"
+"""The `event_type` tag of `SessionStopped`."""
+
+SESSION_UPDATE_TAG: _typing.Final = "session.update"
+"""The `event_type` tag of `SessionUpdate`."""
+
+SESSION_UPDATED_TAG: _typing.Final = "session.updated"
+"""The `event_type` tag of `SessionUpdated`."""
+
+USER_PUSH_TO_TALK_START_FAILED_TAG: _typing.Final = "user.push_to_talk_start_failed"
+"""The `event_type` tag of `UserPushToTalkStartFailed`."""
+
+USER_PUSH_TO_TALK_STARTED_TAG: _typing.Final = "user.push_to_talk_started"
+"""The `event_type` tag of `UserPushToTalkStarted`."""
+
+USER_PUSH_TO_TALK_STOP_FAILED_TAG: _typing.Final = "user.push_to_talk_stop_failed"
+"""The `event_type` tag of `UserPushToTalkStopFailed`."""
+
+USER_PUSH_TO_TALK_STOPPED_TAG: _typing.Final = "user.push_to_talk_stopped"
+"""The `event_type` tag of `UserPushToTalkStopped`."""
+
+USER_SPEAK_ENDED_TAG: _typing.Final = "user.speak_ended"
+"""The `event_type` tag of `UserSpeakEnded`."""
+
+USER_SPEAK_STARTED_TAG: _typing.Final = "user.speak_started"
+"""The `event_type` tag of `UserSpeakStarted`."""
+
+USER_START_PUSH_TO_TALK_TAG: _typing.Final = "user.start_push_to_talk"
+"""The `event_type` tag of `UserStartPushToTalk`."""
+
+USER_STOP_PUSH_TO_TALK_TAG: _typing.Final = "user.stop_push_to_talk"
+"""The `event_type` tag of `UserStopPushToTalk`."""
+
+USER_TRANSCRIPTION_TAG: _typing.Final = "user.transcription"
+"""The `event_type` tag of `UserTranscription`."""
+
+USER_TRANSCRIPTION_CHUNK_TAG: _typing.Final = "user.transcription.chunk"
+"""The `event_type` tag of `UserTranscriptionChunk`."""

@@ -346,3 +346,60 @@ class ServerEvent(
     """
     Every known frame the service sends on the LITE WebSocket, discriminated by `type`. The server side evolves: a reader must treat an unknown `type` as non-fatal.
     """
+
+
+import typing as _typing
+
+ClientEventVariant: _typing.TypeAlias = AgentSpeak | AgentSpeakEnd | AgentInterrupt | AgentStartListening | AgentStopListening | SessionKeepAlive
+"""One member of `ClientEvent`, decoded: narrow it with `isinstance` or `match`."""
+
+ServerEventVariant: _typing.TypeAlias = SessionStateUpdated | AgentSpeakStarted | AgentSpeakEnded | AgentSpeakInterrupted | AgentStateUpdated | AgentAudioBufferAppended | AgentAudioBufferCommitted | AgentAudioBufferCleared | ErrorEvent | WarningEvent
+"""One member of `ServerEvent`, decoded: narrow it with `isinstance` or `match`."""
+
+AGENT_AUDIO_BUFFER_APPENDED_TAG: _typing.Final = "agent.audio_buffer_appended"
+"""The `type` tag of `AgentAudioBufferAppended`."""
+
+AGENT_AUDIO_BUFFER_CLEARED_TAG: _typing.Final = "agent.audio_buffer_cleared"
+"""The `type` tag of `AgentAudioBufferCleared`."""
+
+AGENT_AUDIO_BUFFER_COMMITTED_TAG: _typing.Final = "agent.audio_buffer_committed"
+"""The `type` tag of `AgentAudioBufferCommitted`."""
+
+AGENT_INTERRUPT_TAG: _typing.Final = "agent.interrupt"
+"""The `type` tag of `AgentInterrupt`."""
+
+AGENT_SPEAK_TAG: _typing.Final = "agent.speak"
+"""The `type` tag of `AgentSpeak`."""
+
+AGENT_SPEAK_END_TAG: _typing.Final = "agent.speak_end"
+"""The `type` tag of `AgentSpeakEnd`."""
+
+AGENT_SPEAK_ENDED_TAG: _typing.Final = "agent.speak_ended"
+"""The `type` tag of `AgentSpeakEnded`."""
+
+AGENT_SPEAK_INTERRUPTED_TAG: _typing.Final = "agent.speak_interrupted"
+"""The `type` tag of `AgentSpeakInterrupted`."""
+
+AGENT_SPEAK_STARTED_TAG: _typing.Final = "agent.speak_started"
+"""The `type` tag of `AgentSpeakStarted`."""
+
+AGENT_START_LISTENING_TAG: _typing.Final = "agent.start_listening"
+"""The `type` tag of `AgentStartListening`."""
+
+AGENT_STATE_UPDATED_TAG: _typing.Final = "agent.state_updated"
+"""The `type` tag of `AgentStateUpdated`."""
+
+AGENT_STOP_LISTENING_TAG: _typing.Final = "agent.stop_listening"
+"""The `type` tag of `AgentStopListening`."""
+
+ERROR_EVENT_TAG: _typing.Final = "error"
+"""The `type` tag of `ErrorEvent`."""
+
+SESSION_KEEP_ALIVE_TAG: _typing.Final = "session.keep_alive"
+"""The `type` tag of `SessionKeepAlive`."""
+
+SESSION_STATE_UPDATED_TAG: _typing.Final = "session.state_updated"
+"""The `type` tag of `SessionStateUpdated`."""
+
+WARNING_EVENT_TAG: _typing.Final = "warning"
+"""The `type` tag of `WarningEvent`."""

@@ -888,3 +888,15 @@ for _class_name, _wire_names in _SECRET_PROPERTIES.items():
     for _field_name, _field in globals()[_class_name].model_fields.items():
         if (_field.alias or _field_name) in _wire_names:
             _field.repr = False
+
+
+import typing as _typing
+
+SessionTokenRequestVariant: _typing.TypeAlias = FullSessionTokenRequest | LiteSessionTokenRequest
+"""One member of `SessionTokenRequest`, decoded: narrow it with `isinstance` or `match`."""
+
+FULL_SESSION_TOKEN_REQUEST_TAG: _typing.Final = "FULL"
+"""The `mode` tag of `FullSessionTokenRequest`."""
+
+LITE_SESSION_TOKEN_REQUEST_TAG: _typing.Final = "LITE"
+"""The `mode` tag of `LiteSessionTokenRequest`."""

@@ -146,3 +146,36 @@ class ServerEvent(RootModel[AgentStatus]):
     """
     Every known frame the service sends on the realtime-alpha WebSocket, discriminated by `type`. Only `agent.status` is known; a reader must treat an unknown `type` as non-fatal.
     """
+
+
+import typing as _typing
+
+ClientEventVariant: _typing.TypeAlias = AgentAudioBufferAppend | AgentAudioBufferCommit | AgentAudioBufferClear | AgentInterrupt | AgentStartListening | AgentStopListening | AgentEndListening
+"""One member of `ClientEvent`, decoded: narrow it with `isinstance` or `match`."""
+
+ServerEventVariant: _typing.TypeAlias = AgentStatus
+"""One member of `ServerEvent`, decoded: narrow it with `isinstance` or `match`."""
+
+AGENT_AUDIO_BUFFER_APPEND_TAG: _typing.Final = "agent.audio_buffer_append"
+"""The `type` tag of `AgentAudioBufferAppend`."""
+
+AGENT_AUDIO_BUFFER_CLEAR_TAG: _typing.Final = "agent.audio_buffer_clear"
+"""The `type` tag of `AgentAudioBufferClear`."""
+
+AGENT_AUDIO_BUFFER_COMMIT_TAG: _typing.Final = "agent.audio_buffer_commit"
+"""The `type` tag of `AgentAudioBufferCommit`."""
+
+AGENT_END_LISTENING_TAG: _typing.Final = "agent.end_listening"
+"""The `type` tag of `AgentEndListening`."""
+
+AGENT_INTERRUPT_TAG: _typing.Final = "agent.interrupt"
+"""The `type` tag of `AgentInterrupt`."""
+
+AGENT_START_LISTENING_TAG: _typing.Final = "agent.start_listening"
+"""The `type` tag of `AgentStartListening`."""
+
+AGENT_STATUS_TAG: _typing.Final = "agent.status"
+"""The `type` tag of `AgentStatus`."""
+
+AGENT_STOP_LISTENING_TAG: _typing.Final = "agent.stop_listening"
+"""The `type` tag of `AgentStopListening`."""

@@ -33,9 +33,10 @@ from heygen_core.protocol.codec import encode
 from heygen_core.protocol.schemas import schema_documents
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.operations import api_spec
+from heygen_core.rest.redaction import REDACTED, redacted_repr
+from heygen_core.rest.result import ApiResult
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
-from heygen_core.rest.transport import REDACTED, ApiResult, redacted_repr
 from heygen_core.simulator import Simulator, SimulatorConfig
 from tests.support.real_world_bodies import PIPECAT_NEW_SESSION_BODY, SANDBOX_AVATAR
 
@@ -318,7 +319,7 @@ async def test_session_limit_is_its_own_error_not_a_credential_problem() -> None
         assert not isinstance(error, AuthenticationError)
         text = str(error)
         assert "concurrent session limit (1) reached" in text.lower()
-        assert "Stop a session you no longer need" in text and "list_sessions" in text
+        assert "Stop a session you no longer need" in text and "heygen-avatar sessions list" in text
         assert "credential" not in text.lower()
 
 
@@ -463,20 +464,27 @@ async def test_streaming_validation_codes_are_validation_errors_naming_the_field
 
 
 async def test_a_per_call_timeout_overrides_the_clients(sim: Simulator) -> None:
-    body = st.CreateTokenRequest()
     sim.inject("create_token", ("delay", 2.0))
     async with StreamingClient(KEY, base_url=sim.url, timeout=30, retry=FAST) as patient:
         with pytest.raises(TransportError) as info:
-            await patient.call("create_token", st.CreateTokenResponse, body=body, timeout=0.3)
+            await patient.create_token(timeout=0.3)
     assert info.value.timed_out and "0.3 s" in str(info.value)
     sim.inject("create_token", ("delay", 0.5))
     async with StreamingClient(KEY, base_url=sim.url, timeout=0.2, retry=FAST) as hasty:
-        answer, status = await hasty.call(
-            "create_token", st.CreateTokenResponse, body=body, timeout=5
-        )
-        assert status == 200 and answer.data.token
+        answer = await hasty.create_token(timeout=5)
+        assert answer.status == 200 and answer.data.token
         with pytest.raises(ValueError, match="positive"):
-            await hasty.call("create_token", st.CreateTokenResponse, body=body, timeout=0)
+            await hasty.create_token(timeout=0)
+
+
+async def test_call_by_operation_id_checks_the_expected_answer_type(
+    streaming: StreamingClient,
+) -> None:
+    body = st.CreateTokenRequest()
+    answer, status = await streaming.call("create_token", st.CreateTokenResponse, body=body)
+    assert status == 200 and answer.data.token
+    with pytest.raises(TypeError, match="answers CreateTokenResponse, not EmptyEnvelope"):
+        await streaming.call("create_token", st.EmptyEnvelope, body=body)
 
 
 async def test_validation_error_carries_field_locations(live: LiveAvatarClient) -> None:
