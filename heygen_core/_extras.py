@@ -14,7 +14,7 @@ def import_extra(package: str, *, extra: str, feature: str) -> ModuleType:
     Args:
         package: The import name (``livekit.rtc``, ``rich``).
         extra: The heygen-core extra that installs it (``media``, ``cli``).
-        feature: What the user asked for, for the message (``LiveKit rooms``).
+        feature: What the user asked for, for the message (``a LiveKit room``).
     """
     try:
         return importlib.import_module(package)

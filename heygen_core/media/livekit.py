@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 else:
     # livekit is the `media` extra: without it, this module (which the
     # registry loads only for a LiveKit URL) fails with one line naming it.
-    rtc = import_extra("livekit.rtc", extra="media", feature="LiveKit rooms")
+    rtc = import_extra("livekit.rtc", extra="media", feature="a LiveKit room")
 
 logger = logging.getLogger("heygen_core.media.room")
 

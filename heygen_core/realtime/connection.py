@@ -50,7 +50,7 @@ SocketEventCallback: TypeAlias = Callable[[SocketEvent], Awaitable[None] | None]
 """A callback for a socket's events: a plain or an async function."""
 
 MAX_MESSAGE_BYTES = 1_000_000
-"""The service's limit on one WebSocket message (docs/protocol.md)."""
+"""The service's limit on one WebSocket message (docs/protocol.md §3)."""
 
 # Frames larger than this are still read (so a huge frame cannot close the
 # socket) but surfaced as protocol errors, not decoded.

@@ -26,7 +26,7 @@ from heygen_core.protocol.codec import decode_as
 from heygen_core.rest.spec import Operation
 
 _EXCERPT_CHARS = 300
-# Vendor codes that mean the same whatever the HTTP status (docs/protocol.md).
+# Vendor codes that mean the same whatever the HTTP status (docs/protocol.md §2).
 _CODE_UNAUTHORIZED = 400112
 _CODE_SESSION_STATE = 400006
 _CODES_VALIDATION = (40001, 400175)

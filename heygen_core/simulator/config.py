@@ -8,8 +8,8 @@ from heygen_models.streaming import NewSessionRequest
 
 # On/off behaviour switches (every other field but the codes is a number).
 _SWITCHES = frozenset({"realtime_alpha_ready_gate"})
-# The Streaming API's default `activity_idle_timeout` (120 s, PROTOCOL.md
-# section 2), read from the schema so the two cannot drift apart.
+# The Streaming API's default `activity_idle_timeout` (120 s, docs/protocol.md
+# §2), read from the schema so the two cannot drift apart.
 _STREAMING_IDLE_DEFAULT = float(NewSessionRequest.model_fields["activity_idle_timeout"].default)
 
 

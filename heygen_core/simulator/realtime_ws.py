@@ -65,7 +65,7 @@ BYTES_PER_SECOND = 48_000
 """24 kHz mono PCM16: the only audio format the service plays."""
 
 MAX_MESSAGE_BYTES = 1_000_000
-"""The service's limit on one WebSocket message (docs/protocol.md)."""
+"""The service's limit on one WebSocket message (docs/protocol.md §3)."""
 
 # Frames up to this size are read and answered with an error event; aiohttp
 # closes the socket (1009) only beyond it, so one oversized message is survivable.

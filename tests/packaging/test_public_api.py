@@ -20,6 +20,7 @@ import pytest
 from mypy import api as mypy_api
 
 import heygen_core
+import heygen_core.rest
 import heygen_core.simulator
 from heygen_core import errors
 
@@ -49,9 +50,11 @@ def test_mypy_rejects_a_misspelled_import(tmp_path: Path, monkeypatch: pytest.Mo
         """\
         from heygen_core import AvatarSesion
         from heygen_core.simulator import SimulatorConfg
+        from heygen_core.rest import LiveAvatarClent
         """,
     )
     assert status == 1, report
+    assert 'Module "heygen_core.rest" has no attribute "LiveAvatarClent"' in report
     assert 'Module "heygen_core" has no attribute "AvatarSesion"' in report
     assert 'Module "heygen_core.simulator" has no attribute "SimulatorConfg"' in report
 
@@ -87,7 +90,9 @@ def test_mypy_accepts_the_public_names_with_their_real_types(
     assert re.search(r"-> heygen_core\.simulator\.(\w+\.)?Simulator$", simulator)
 
 
-@pytest.mark.parametrize("package", [heygen_core, heygen_core.simulator], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "package", [heygen_core, heygen_core.simulator, heygen_core.rest], ids=lambda m: m.__name__
+)
 def test_every_exported_name_resolves_at_run_time(package: object) -> None:
     exported = package.__all__  # type: ignore[attr-defined]
     assert len(exported) == len(set(exported))
@@ -106,7 +111,7 @@ def test_every_exported_name_resolves_at_run_time(package: object) -> None:
 def test_lazy_table_matches_what_mypy_sees() -> None:
     # The TYPE_CHECKING imports (what mypy sees) and `_LAZY` (what runs) are
     # two spellings of one table; a drift would type-check and then fail.
-    for package in (heygen_core, heygen_core.simulator):
+    for package in (heygen_core, heygen_core.simulator, heygen_core.rest):
         assert package.__file__ is not None
         tree = ast.parse(Path(package.__file__).read_text())
         typed: dict[str, str] = {}

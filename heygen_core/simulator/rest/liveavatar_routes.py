@@ -26,7 +26,7 @@ from heygen_core.simulator.state import (
     iso_timestamp,
 )
 
-# Credits per minute (PROTOCOL.md section 1); sandbox sessions are free.
+# Credits per minute (docs/protocol.md §1); sandbox sessions are free.
 _CREDITS_PER_MINUTE = {"FULL": 2.0, "LITE": 1.0}
 
 

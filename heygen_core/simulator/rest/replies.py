@@ -28,7 +28,7 @@ from heygen_core.simulator.limits import RateLimited
 Where = Literal["body", "query", "path"]
 """Which part of the request a validation problem is in."""
 
-# Streaming vendor codes (PROTOCOL.md section 2).
+# Streaming vendor codes (docs/protocol.md §2).
 STREAMING_UNAUTHORIZED = 400112
 STREAMING_WRONG_STATE = 400006
 STREAMING_MISSING_PARAMETER = 40001
