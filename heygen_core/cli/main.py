@@ -1,6 +1,6 @@
 """The ``heygen-avatar`` command line.
 
-Exit codes (`heygen_core.cli.exit_codes`): 0 success (``simulator``: stopped by
+Exit codes (`heygen_core.cli._exit_codes`): 0 success (``simulator``: stopped by
 Ctrl-C or SIGTERM); 1 failed (a refused key, an unreachable service, a bad
 file; ``decode``: some line was malformed; ``simulator``: cannot listen);
 2 bad usage; 130 interrupted by Ctrl-C. Expected failures print one line
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import TextIO, cast
 
 from heygen_core._extras import import_extra
-from heygen_core.cli.exit_codes import (
+from heygen_core.cli._exit_codes import (
     EXIT_CODES_HELP,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -174,7 +174,7 @@ def _tcp_port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``heygen-avatar`` and its subcommands."""
     # Imported here: it pulls in the REST client, which `decode` never needs.
-    from heygen_core.cli.admin import add_admin_commands
+    from heygen_core.cli._admin import add_admin_commands
 
     parser = argparse.ArgumentParser(
         prog="heygen-avatar",
@@ -355,14 +355,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
     if args.command in ("sessions", "avatars"):
-        from heygen_core.cli.admin import run_admin
+        from heygen_core.cli._admin import run_admin
 
         return run_admin(args, sys.stdout, sys.stderr)
     if args.command == "say":
         # Imported here: the session stack pulls in aiohttp, websockets and numpy.
         from pathlib import Path
 
-        from heygen_core.cli.say import MediaOutputs, run_say
+        from heygen_core.cli._say import MediaOutputs, run_say
 
         if args.frame_rate <= 0:
             print("heygen-avatar say: --frame-rate must be positive", file=sys.stderr)
@@ -382,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             outputs=outputs,
         )
     if args.command == "chat":
-        from heygen_core.cli.chat import run_chat
+        from heygen_core.cli._chat import run_chat
 
         return run_chat(
             avatar_id=args.avatar_id, api_base=args.api_base, out=sys.stdout, err=sys.stderr

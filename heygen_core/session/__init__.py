@@ -8,8 +8,8 @@ socket and waits until the service is ready. Leaving stops the session
 through REST exactly once, whatever the exit: a return, an exception, task
 cancellation or Ctrl-C. A session left open keeps billing.
 
-Modules: `avatar_session` (lifecycle, REST, events), `lite_driver` (control
-socket and audio pump), `full_driver` (FULL commands over the room's data
+Modules: `avatar_session` (lifecycle, REST, events), `_lite_driver` (control
+socket and audio pump), `_full_driver` (FULL commands over the room's data
 channel), `speak_result` (what `speak` returns).
 """
 

@@ -32,8 +32,8 @@ from heygen_core.realtime.hub import EventHub
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
-from heygen_core.session.full_driver import FullDriver
-from heygen_core.session.lite_driver import LiteDriver, SocketSettings
+from heygen_core.session._full_driver import FullDriver
+from heygen_core.session._lite_driver import LiteDriver, SocketSettings
 from heygen_core.session.speak_result import SpeakResult
 
 logger = logging.getLogger("heygen_core.session")

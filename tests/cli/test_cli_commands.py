@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from heygen_models import liveavatar as la
 
-from heygen_core.cli.exit_codes import LIVEAVATAR_KEY_ENV
+from heygen_core.cli._exit_codes import LIVEAVATAR_KEY_ENV
 from heygen_core.cli.main import build_parser, main
 from heygen_core.errors import TransportError
 from heygen_core.rest.liveavatar_client import API_KEY_ENV, LiveAvatarClient
@@ -258,8 +258,8 @@ def test_bad_usage_exits_2() -> None:
 def test_progress_draws_bars_on_a_terminal_and_plain_lines_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from heygen_core.cli import progress as live_display
-    from heygen_core.cli.progress import SpeakProgress
+    from heygen_core.cli import _progress as live_display
+    from heygen_core.cli._progress import SpeakProgress
 
     # However slow the machine, the updates below fall within one interval.
     monkeypatch.setattr(live_display, "_PLAIN_PROGRESS_INTERVAL", 3600.0)

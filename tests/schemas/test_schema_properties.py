@@ -95,7 +95,7 @@ def round_trips(case: TypeCase, model: Any, validator: Draft202012Validator, ins
     assert wire_equal(wire, instance), (instance, wire)
     validator.validate(wire)
     if case.event_direction is not None:
-        event = decode(raw, case.doc.protocol, case.event_direction)  # type: ignore[arg-type]
+        event = decode(raw, case.doc.protocol, case.event_direction)  # type: ignore[call-overload]
         assert type(event).__name__ == case.name
         assert wire_equal(json.loads(encode(event)), instance)
 
@@ -126,7 +126,7 @@ def a_wrong_tag_is_rejected_and_unknown_to_the_union(
     with pytest.raises(ProtocolError) as info:
         decode_as(model, raw)
     assert info.value.field == tag
-    event = decode(raw, case.doc.protocol, case.event_direction)  # type: ignore[arg-type]
+    event = decode(raw, case.doc.protocol, case.event_direction)  # type: ignore[call-overload]
     assert isinstance(event, UnknownEvent)
     assert event.tag == "no.such.event"
     assert event.payload == instance
@@ -138,7 +138,7 @@ def a_missing_tag_is_rejected(case: TypeCase, instance: dict[str, Any]) -> None:
     assert tag is not None
     del instance[tag]
     with pytest.raises(ProtocolError) as info:
-        decode(json.dumps(instance), case.doc.protocol, case.event_direction)  # type: ignore[arg-type]
+        decode(json.dumps(instance), case.doc.protocol, case.event_direction)  # type: ignore[call-overload]
     assert info.value.field == tag
 
 

@@ -14,8 +14,8 @@ from typing import TextIO
 
 from heygen_models import full
 
-from heygen_core.cli.exit_codes import run_command
-from heygen_core.cli.say import stop_outcome
+from heygen_core.cli._exit_codes import run_command
+from heygen_core.cli._say import stop_outcome
 from heygen_core.realtime.connection import Event
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession

@@ -22,13 +22,13 @@ from pydantic import BaseModel
 
 from heygen_core.audio.convert import to_pcm16_mono_24k
 from heygen_core.audio.pump import BYTES_PER_SECOND
-from heygen_core.cli.exit_codes import (
+from heygen_core.cli._exit_codes import (
     EXIT_FAILED,
     EXIT_OK,
     run_command,
 )
-from heygen_core.cli.png import write_png
-from heygen_core.cli.progress import SpeakProgress
+from heygen_core.cli._png import write_png
+from heygen_core.cli._progress import SpeakProgress
 from heygen_core.protocol.codec import UnknownEvent
 from heygen_core.realtime.connection import Event
 from heygen_core.service_target import live_avatar_target

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from heygen_models import liveavatar as la
 from pydantic import BaseModel
 
-from heygen_core.cli.exit_codes import (
+from heygen_core.cli._exit_codes import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
     LIVEAVATAR_KEY_ENV,
