@@ -16,9 +16,9 @@ is not exported here; it lives in `heygen_core.simulator`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from heygen_core._lazy import lazy_exports
 from heygen_core.errors import (
     ApiError,
     AudioFormatError,
@@ -143,16 +143,6 @@ _LAZY: dict[str, str] = {
 }
 
 if not TYPE_CHECKING:
-    # Hidden from mypy: a module `__getattr__` returning `object` would make
-    # every misspelled name type-check. Run time only.
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'heygen_core' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value  # later lookups skip __getattr__
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *_LAZY})
+    # Run time only: mypy sees the TYPE_CHECKING imports above instead, so a
+    # misspelled import is an error rather than `Any`.
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)

@@ -9,8 +9,9 @@ here eagerly would import them in a circle.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from heygen_core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from heygen_core.rest.liveavatar_client import LiveAvatarClient
@@ -42,13 +43,6 @@ _LAZY = {
 
 
 if not TYPE_CHECKING:
-    # Hidden from mypy, which sees the TYPE_CHECKING imports above instead: a
-    # visible module `__getattr__` would make every misspelled import type-check.
-
-    def __getattr__(name: str) -> object:
-        if name in _LAZY:
-            return getattr(importlib.import_module(_LAZY[name]), name)
-        raise AttributeError(f"module 'heygen_core.rest' has no attribute {name!r}")
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *_LAZY})
+    # Run time only: mypy sees the TYPE_CHECKING imports above instead, so a
+    # misspelled import is an error rather than `Any`.
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)

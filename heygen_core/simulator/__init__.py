@@ -19,8 +19,9 @@ the pytest plugin stays cheap to load.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from heygen_core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     # The real names for mypy; at run time `__getattr__` imports them on first
@@ -38,15 +39,6 @@ _LAZY: dict[str, str] = {
 }
 
 if not TYPE_CHECKING:
-    # Hidden from mypy, so that a misspelled name is an error rather than `Any`.
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *_LAZY})
+    # Run time only: mypy sees the TYPE_CHECKING imports above instead, so a
+    # misspelled import is an error rather than `Any`.
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)
