@@ -282,7 +282,13 @@ def check_openapi(doc: SchemaDocument, problems: list[str], where: str) -> None:
                     if scheme not in schemes:
                         problems.append(f"{label}: unknown security scheme {scheme}")
             body = op.get("requestBody")
-            if method in BODY_METHODS:
+            # An operation the vendor documents as taking no body at all (POST
+            # /v1/sessions/start) says so with `x-no-body: true`, so a body that
+            # was merely forgotten is still caught.
+            if method in BODY_METHODS and op.get("x-no-body") is True:
+                if body is not None:
+                    problems.append(f"{label}: x-no-body operation declares a requestBody")
+            elif method in BODY_METHODS:
                 schema = (body or {}).get("content", {}).get("application/json", {}).get("schema")
                 if ref_name(schema) is None:
                     problems.append(f"{label}: no typed request body ($ref under application/json)")

@@ -26,6 +26,7 @@ from heygen_core.errors import (
     CredentialsError,
     FieldError,
     HeyGenError,
+    InsufficientCreditsError,
     InvalidRequestError,
     MediaError,
     MissingExtraError,
@@ -62,7 +63,13 @@ if TYPE_CHECKING:
         ReadyTimeout,
         Reconnected,
     )
-    from heygen_core.rest import ApiResult, LiveAvatarClient, RetryPolicy, StreamingClient
+    from heygen_core.rest import (
+        ApiResult,
+        LiveAvatarClient,
+        RetryPolicy,
+        StreamingClient,
+        ensure_credits,
+    )
     from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession, SessionEvent, SpeakResult
 
 __all__ = [
@@ -80,6 +87,7 @@ __all__ = [
     "FullClientEvent",
     "FullServerEvent",
     "HeyGenError",
+    "InsufficientCreditsError",
     "InvalidRequestError",
     "LiteClientEvent",
     "LiteServerEvent",
@@ -110,6 +118,7 @@ __all__ = [
     "decode",
     "decode_as",
     "encode",
+    "ensure_credits",
 ]
 __version__ = "0.1.0"
 
@@ -126,6 +135,7 @@ _LAZY: dict[str, str] = {
     "LiveAvatarClient": "heygen_core.rest",
     "RetryPolicy": "heygen_core.rest",
     "StreamingClient": "heygen_core.rest",
+    "ensure_credits": "heygen_core.rest",
     "UnknownEvent": "heygen_core.protocol.codec",
     "decode": "heygen_core.protocol.codec",
     "decode_as": "heygen_core.protocol.codec",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -273,3 +274,31 @@ class AudioFormatError(HeyGenError, ValueError):
     PCM16, so anything doubtful is refused here, with a message that says
     what is supported.
     """
+
+
+class InsufficientCreditsError(HeyGenError):
+    """The LiveAvatar account cannot pay for the session it was asked to start.
+
+    Raised by `heygen_core.rest.ensure_credits` before any session exists, so
+    nothing was billed. Sandbox sessions (the public sandbox avatar,
+    ``is_sandbox=True``) are free and need no check.
+
+    Attributes:
+        credits_left: The account's balance, as the service reported it.
+        credits_needed: What the requested minutes of that mode cost.
+        mode: The session mode that was priced (``LITE`` or ``FULL``).
+        minutes: The session length that was priced.
+    """
+
+    def __init__(
+        self, *, credits_left: Decimal, credits_needed: Decimal, mode: str, minutes: float
+    ) -> None:
+        super().__init__(
+            f"the LiveAvatar account has {credits_left} credits left, and {minutes:g} minutes "
+            f"of a {mode} session cost {credits_needed}: add credits to the account, ask for "
+            "fewer minutes, or use a sandbox session (free, with the sandbox avatar)"
+        )
+        self.credits_left = credits_left
+        self.credits_needed = credits_needed
+        self.mode = mode
+        self.minutes = minutes

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel, StrictStr
+from pydantic import (
+    MISSING,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictStr,
+)
 
 
 class AvatarInterrupt(BaseModel):
@@ -172,6 +180,84 @@ class AvatarTranscriptionChunk(BaseModel):
     text: StrictStr
 
 
+class ElevenlabsAgentCommand(BaseModel):
+    """
+    ElevenLabs-agent connector sessions (a LITE token with `elevenlabs_agent_config`): relay an ElevenLabs client event to the agent (`elevenlabs_agent_command`; official SDK 0.0.18).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    event_type: Literal["elevenlabs_agent_command"]
+    event_id: StrictStr | MISSING = MISSING
+    session_id: StrictStr | MISSING = MISSING
+    source_event_id: StrictStr | None | MISSING = MISSING
+    elevenlabs_event_type: Literal["user_message", "contextual_update", "user_activity", "client_tool_result"]
+    """
+    Which ElevenLabs client event this is; the SDK allows only these.
+    """
+    data: ElevenlabsCommandData | MISSING = MISSING
+
+
+class ElevenlabsAgentEvent(BaseModel):
+    """
+    ElevenLabs-agent connector sessions: one ElevenLabs Conversational AI server event, passed through (`elevenlabs_agent_event`; official SDK 0.0.18).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    event_type: Literal["elevenlabs_agent_event"]
+    event_id: StrictStr | MISSING = MISSING
+    session_id: StrictStr | MISSING = MISSING
+    source_event_id: StrictStr | None | MISSING = MISSING
+    elevenlabs_event_type: StrictStr
+    """
+    The ElevenLabs event's own type (`agent_response`, `user_transcript`, `client_tool_call`, `interruption`, ...); ElevenLabs adds types over time, so any string.
+    """
+    data: ElevenlabsEventData | MISSING = MISSING
+
+
+class ElevenlabsCommandData(BaseModel):
+    """
+    Payload of an `elevenlabs_agent_command`: `text` for `user_message` and `contextual_update`; `tool_call_id`, `result` and `is_error` for `client_tool_result`; nothing for `user_activity`. One closed object, not a union, because its kind is named by the sibling field `elevenlabs_event_type`, which a tagged union of payloads cannot discriminate on.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    text: StrictStr | MISSING = MISSING
+    """
+    `user_message`: what the user said; `contextual_update`: silent context for the agent.
+    """
+    tool_call_id: StrictStr | MISSING = MISSING
+    """
+    `client_tool_result`: the `tool_call_id` of the agent's `client_tool_call`.
+    """
+    result: StrictStr | MISSING = MISSING
+    """
+    `client_tool_result`: the tool's result, as text.
+    """
+    is_error: StrictBool | MISSING = MISSING
+    """
+    `client_tool_result`: whether the tool failed.
+    """
+
+
+class ElevenlabsEventData(BaseModel):
+    """
+    One ElevenLabs Conversational AI server event's whole payload, as ElevenLabs sent it (for example `{"type": "agent_response", "agent_response_event": {"agent_response": "..."}}`). Its shape is ElevenLabs', not LiveAvatar's, so every field is kept as received.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+
+
 class SessionEndReason(
     RootModel[Literal["UNKNOWN", "USER_DISCONNECTED", "SERVER_ERROR", "IDLE_TIMEOUT", "NO_CREDITS", "USER_CLOSED", "AVATAR_DELETED", "MAX_DURATION_REACHED", "ZOMBIE_SESSION_REAP", "AGENT_HANG_UP"]]
 ):
@@ -229,6 +315,13 @@ class SessionStopped(BaseModel):
     session_id: StrictStr | MISSING = MISSING
     source_event_id: StrictStr | None | MISSING = MISSING
     end_reason: SessionEndReason | MISSING = MISSING
+    """
+    Why it ended, as the vendor's events page names the field. Read it with `heygen_core.protocol.renamed_fields.stop_reason`, which also reads `stop_reason`.
+    """
+    stop_reason: StrictStr | MISSING = MISSING
+    """
+    Why it ended, as the official SDK (0.0.18) and the connector pages name the field; values are not documented, so any string.
+    """
 
 
 class SessionUpdate(BaseModel):
@@ -393,10 +486,11 @@ class ClientEvent(
         | UserStopPushToTalk
         | SessionUpdate
         | SessionStop
+        | ElevenlabsAgentCommand
     ]
 ):
     root: Annotated[
-        AvatarInterrupt | AvatarSpeakText | AvatarSpeakResponse | AvatarSpeakAudio | AvatarStartListening | AvatarStopListening | UserStartPushToTalk | UserStopPushToTalk | SessionUpdate | SessionStop,
+        AvatarInterrupt | AvatarSpeakText | AvatarSpeakResponse | AvatarSpeakAudio | AvatarStartListening | AvatarStopListening | UserStartPushToTalk | UserStopPushToTalk | SessionUpdate | SessionStop | ElevenlabsAgentCommand,
         Field(discriminator="event_type"),
     ]
     """
@@ -453,10 +547,11 @@ class ServerEvent(
         | SessionUpdated
         | SessionStateUpdated
         | SessionStopped
+        | ElevenlabsAgentEvent
     ]
 ):
     root: Annotated[
-        UserSpeakStarted | UserSpeakEnded | AvatarSpeakStarted | AvatarSpeakEnded | UserTranscription | UserTranscriptionChunk | AvatarTranscription | AvatarTranscriptionChunk | UserPushToTalkStarted | UserPushToTalkStartFailed | UserPushToTalkStopped | UserPushToTalkStopFailed | SessionUpdated | SessionStateUpdated | SessionStopped,
+        UserSpeakStarted | UserSpeakEnded | AvatarSpeakStarted | AvatarSpeakEnded | UserTranscription | UserTranscriptionChunk | AvatarTranscription | AvatarTranscriptionChunk | UserPushToTalkStarted | UserPushToTalkStartFailed | UserPushToTalkStopped | UserPushToTalkStopFailed | SessionUpdated | SessionStateUpdated | SessionStopped | ElevenlabsAgentEvent,
         Field(discriminator="event_type"),
     ]
     """
@@ -469,6 +564,9 @@ import typing as _typing
 AVATAR_IDENTITY: _typing.Final = "heygen"
 """The avatar joins its room as this participant; every other one is a user."""
 
+AGENT_IDENTITY_PREFIX: _typing.Final = "liveavatar-agent-"
+"""FULL mode and connector sessions: the service's agent joins the room as this prefix plus the session id; the session is ready once it and the avatar are both in the room."""
+
 AGENT_CONTROL_TOPIC: _typing.Final = "agent-control"
 """FULL mode: commands (ClientEvent) are published on this data topic."""
 
@@ -478,10 +576,10 @@ AGENT_RESPONSE_TOPIC: _typing.Final = "agent-response"
 
 import typing as _typing
 
-ClientEventVariant: _typing.TypeAlias = AvatarInterrupt | AvatarSpeakText | AvatarSpeakResponse | AvatarSpeakAudio | AvatarStartListening | AvatarStopListening | UserStartPushToTalk | UserStopPushToTalk | SessionUpdate | SessionStop
+ClientEventVariant: _typing.TypeAlias = AvatarInterrupt | AvatarSpeakText | AvatarSpeakResponse | AvatarSpeakAudio | AvatarStartListening | AvatarStopListening | UserStartPushToTalk | UserStopPushToTalk | SessionUpdate | SessionStop | ElevenlabsAgentCommand
 """One member of `ClientEvent`, decoded: narrow it with `isinstance` or `match`."""
 
-ServerEventVariant: _typing.TypeAlias = UserSpeakStarted | UserSpeakEnded | AvatarSpeakStarted | AvatarSpeakEnded | UserTranscription | UserTranscriptionChunk | AvatarTranscription | AvatarTranscriptionChunk | UserPushToTalkStarted | UserPushToTalkStartFailed | UserPushToTalkStopped | UserPushToTalkStopFailed | SessionUpdated | SessionStateUpdated | SessionStopped
+ServerEventVariant: _typing.TypeAlias = UserSpeakStarted | UserSpeakEnded | AvatarSpeakStarted | AvatarSpeakEnded | UserTranscription | UserTranscriptionChunk | AvatarTranscription | AvatarTranscriptionChunk | UserPushToTalkStarted | UserPushToTalkStartFailed | UserPushToTalkStopped | UserPushToTalkStopFailed | SessionUpdated | SessionStateUpdated | SessionStopped | ElevenlabsAgentEvent
 """One member of `ServerEvent`, decoded: narrow it with `isinstance` or `match`."""
 
 AVATAR_INTERRUPT_TAG: _typing.Final = "avatar.interrupt"
@@ -513,6 +611,12 @@ AVATAR_TRANSCRIPTION_TAG: _typing.Final = "avatar.transcription"
 
 AVATAR_TRANSCRIPTION_CHUNK_TAG: _typing.Final = "avatar.transcription.chunk"
 """The `event_type` tag of `AvatarTranscriptionChunk`."""
+
+ELEVENLABS_AGENT_COMMAND_TAG: _typing.Final = "elevenlabs_agent_command"
+"""The `event_type` tag of `ElevenlabsAgentCommand`."""
+
+ELEVENLABS_AGENT_EVENT_TAG: _typing.Final = "elevenlabs_agent_event"
+"""The `event_type` tag of `ElevenlabsAgentEvent`."""
 
 SESSION_STATE_UPDATED_TAG: _typing.Final = "session.state_updated"
 """The `event_type` tag of `SessionStateUpdated`."""

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel, StrictStr
+from pydantic import (
+    MISSING,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictInt,
+    StrictStr,
+)
 
 
 class AgentAudioBufferAppended(BaseModel):
@@ -80,7 +88,7 @@ class AgentInterrupt(BaseModel):
 
 class AgentSpeak(BaseModel):
     """
-    Send one chunk of avatar speech (`agent.speak`). All chunks of one utterance share one `event_id`; about 1 s of audio per chunk is recommended.
+    Send one chunk of avatar speech (`agent.speak`). About 1 s of audio per chunk is recommended. `event_id` is optional on the wire (the vendor's events page, HeyGen's starter agent and Pipecat send none; the LiveKit plugin sends a new one per chunk); heygen-core always sends one, shared by all chunks of one utterance.
     """
 
     model_config = ConfigDict(
@@ -92,15 +100,15 @@ class AgentSpeak(BaseModel):
     """
     Base64 of raw PCM signed 16-bit little-endian, mono, 24 kHz, no header. The wrong format gives garbled video and no error.
     """
-    event_id: StrictStr
+    event_id: StrictStr | MISSING = MISSING
     """
-    Id of the utterance; shared by all its chunks and repeated by `agent.speak_end`.
+    Id of the utterance; shared by all its chunks and repeated by `agent.speak_end`. Optional: other clients omit it.
     """
 
 
 class AgentSpeakEnd(BaseModel):
     """
-    End of one utterance (`agent.speak_end`); repeats the utterance's `event_id`. Needed for the avatar to return to idle/listening.
+    End of one utterance (`agent.speak_end`); repeats the utterance's `event_id` (optional on the wire: HeyGen's starter agent sends none). Needed for the avatar to return to idle/listening.
     """
 
     model_config = ConfigDict(
@@ -108,7 +116,7 @@ class AgentSpeakEnd(BaseModel):
         validate_by_name=True,
     )
     type: Literal["agent.speak_end"]
-    event_id: StrictStr
+    event_id: StrictStr | MISSING = MISSING
     """
     The `event_id` shared by the utterance's `agent.speak` chunks.
     """
@@ -180,7 +188,7 @@ class AgentStartListening(BaseModel):
 
 class AgentStateUpdated(BaseModel):
     """
-    The avatar's activity state changed (`agent.state_updated`; observed, undocumented).
+    The avatar's activity state changed (`agent.state_updated`; observed, undocumented). Live sessions send `previous_state` and `new_state`; some client code reads a bare `state` instead, so either may carry the new state (both optional).
     """
 
     model_config = ConfigDict(
@@ -190,7 +198,11 @@ class AgentStateUpdated(BaseModel):
     type: Literal["agent.state_updated"]
     event_id: StrictStr | MISSING = MISSING
     previous_state: Literal["idle", "listening", "talking"] | MISSING = MISSING
-    new_state: Literal["idle", "listening", "talking"]
+    new_state: Literal["idle", "listening", "talking"] | MISSING = MISSING
+    state: Literal["idle", "listening", "talking"] | MISSING = MISSING
+    """
+    The new state, as some senders name it (same values as `new_state`).
+    """
 
 
 class AgentStopListening(BaseModel):
@@ -204,6 +216,31 @@ class AgentStopListening(BaseModel):
     )
     type: Literal["agent.stop_listening"]
     event_id: StrictStr
+
+
+class AudioFormatStart(BaseModel):
+    """
+    Announce the audio format of the `agent.speak` chunks that follow (`start`; sent first by HeyGen's own starter agent and others, undocumented on the vendor pages). The format is fixed (PCM16 24 kHz mono), so this only restates it; heygen-core sends it only when asked to (`PumpConfig.send_audio_format`).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    type: Literal["start"]
+    encoding: Literal["pcm_s16le"]
+    """
+    Sample encoding; only signed 16-bit little-endian PCM is accepted.
+    """
+    sample_rate: Annotated[StrictInt, Field(ge=24000, le=24000)]
+    """
+    Samples per second; the service takes 24 kHz.
+    """
+    channels: Annotated[StrictInt, Field(ge=1, le=1)]
+    """
+    Channel count; the service takes mono.
+    """
+    event_id: StrictStr | MISSING = MISSING
 
 
 class ErrorDetail(BaseModel):
@@ -258,10 +295,11 @@ class ClientEvent(
         | AgentStartListening
         | AgentStopListening
         | SessionKeepAlive
+        | AudioFormatStart
     ]
 ):
     root: Annotated[
-        AgentSpeak | AgentSpeakEnd | AgentInterrupt | AgentStartListening | AgentStopListening | SessionKeepAlive,
+        AgentSpeak | AgentSpeakEnd | AgentInterrupt | AgentStartListening | AgentStopListening | SessionKeepAlive | AudioFormatStart,
         Field(discriminator="type"),
     ]
     """
@@ -350,7 +388,7 @@ class ServerEvent(
 
 import typing as _typing
 
-ClientEventVariant: _typing.TypeAlias = AgentSpeak | AgentSpeakEnd | AgentInterrupt | AgentStartListening | AgentStopListening | SessionKeepAlive
+ClientEventVariant: _typing.TypeAlias = AgentSpeak | AgentSpeakEnd | AgentInterrupt | AgentStartListening | AgentStopListening | SessionKeepAlive | AudioFormatStart
 """One member of `ClientEvent`, decoded: narrow it with `isinstance` or `match`."""
 
 ServerEventVariant: _typing.TypeAlias = SessionStateUpdated | AgentSpeakStarted | AgentSpeakEnded | AgentSpeakInterrupted | AgentStateUpdated | AgentAudioBufferAppended | AgentAudioBufferCommitted | AgentAudioBufferCleared | ErrorEvent | WarningEvent
@@ -391,6 +429,9 @@ AGENT_STATE_UPDATED_TAG: _typing.Final = "agent.state_updated"
 
 AGENT_STOP_LISTENING_TAG: _typing.Final = "agent.stop_listening"
 """The `type` tag of `AgentStopListening`."""
+
+AUDIO_FORMAT_START_TAG: _typing.Final = "start"
+"""The `type` tag of `AudioFormatStart`."""
 
 ERROR_EVENT_TAG: _typing.Final = "error"
 """The `type` tag of `ErrorEvent`."""

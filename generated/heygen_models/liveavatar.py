@@ -20,6 +20,14 @@ from pydantic import (
 from typing_extensions import TypeAliasType
 
 
+class AgentDynamicVariables(RootModel[dict[str, StrictStr | StrictFloat | StrictBool]]):
+    """
+    Values an ElevenLabs agent substitutes into its prompts; the agent accepts strings, numbers and booleans.
+    """
+
+    root: dict[str, StrictStr | StrictFloat | StrictBool]
+
+
 class AgoraConfig(BaseModel):
     """
     Bring-your-own Agora channel (LITE). `agora_uid` is sent as a string (a numeric UID in decimal, or a user account).
@@ -37,7 +45,7 @@ class AgoraConfig(BaseModel):
 
 class Avatar(BaseModel):
     """
-    One of the caller's avatars. Only `id` and `name` are relied on; other fields are kept as sent.
+    One of the caller's avatars (vendor `AvatarSchema`). Only `id` and `name` are relied on; other fields are kept as sent. `default_voice` replaced `default_voice_id`, which is still accepted from older replies.
     """
 
     model_config = ConfigDict(
@@ -46,12 +54,44 @@ class Avatar(BaseModel):
     )
     id: StrictStr
     name: StrictStr
-    preview_url: StrictStr | MISSING = MISSING
-    default_voice_id: StrictStr | None | MISSING = MISSING
+    type: Literal["IMAGE", "VIDEO"] | MISSING = MISSING
+    status: Literal["ACTIVE", "INIT", "DEPLOYING", "FAILED"] | MISSING = MISSING
+    """
+    Build state; only ACTIVE avatars can stream.
+    """
+    preview_url: StrictStr | None | MISSING = MISSING
+    default_voice: AvatarDefaultVoice | None | MISSING = MISSING
     """
     The avatar's default voice; null when none is set.
     """
+    default_voice_id: Annotated[StrictStr | None | MISSING, Field(deprecated=True)] = (
+        MISSING
+    )
+    """
+    Deprecated (replaced by `default_voice`); kept so older replies still decode.
+    """
+    is_expired: StrictBool | MISSING = MISSING
+    is_1080p: StrictBool | MISSING = MISSING
+    error_message: StrictStr | None | MISSING = MISSING
+    """
+    Why the build failed; null otherwise.
+    """
+    space_id: StrictStr | MISSING = MISSING
     created_at: StrictStr | MISSING = MISSING
+    updated_at: StrictStr | MISSING = MISSING
+
+
+class AvatarDefaultVoice(BaseModel):
+    """
+    An avatar's default voice, as the avatar schema sends it (`{id, name}`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    name: StrictStr | MISSING = MISSING
 
 
 class AvatarList(BaseModel):
@@ -64,8 +104,8 @@ class AvatarList(BaseModel):
         validate_by_name=True,
     )
     count: StrictInt
-    next: StrictStr | None
-    previous: StrictStr | None
+    next: StrictStr | None | MISSING = MISSING
+    previous: StrictStr | None | MISSING = MISSING
     results: list[Avatar]
 
 
@@ -82,13 +122,238 @@ class AvatarPersona(BaseModel):
     context_id: StrictStr | MISSING = MISSING
     language: StrictStr = "en"
     voice_settings: Annotated[
-        ElevenLabsVoiceSettings | FishVoiceSettings | MISSING,
+        ElevenLabsVoiceSettings | FishVoiceSettings | CartesiaVoiceSettings | MISSING,
         Field(discriminator="provider"),
     ] = MISSING
     """
     TTS settings, discriminated by `provider`.
     """
     stt_config: SttConfig | MISSING = MISSING
+
+
+class CartesiaAgentConfig(BaseModel):
+    """
+    Drive a LITE session with a deployed Cartesia (Line) agent (docs: lite-mode/connectors/cartesia-agent). Like the ElevenLabs agent, the session gets no `ws_url` and uses the FULL event system. The agent owns its voice, prompt and language.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    secret_id: StrictStr
+    """
+    Id of the stored CARTESIA_API_KEY secret.
+    """
+    agent_id: StrictStr
+    """
+    The Cartesia agent's id.
+    """
+
+
+class CartesiaVoiceSettings(BaseModel):
+    """
+    Cartesia Sonic TTS settings. Cartesia's LiveAvatar guide documents only `provider: cartesia`; `speed` is the voice-settings page's shared setting. No other field is documented, so none is sent.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    provider: Literal["cartesia"]
+    speed: Annotated[StrictFloat | MISSING, Field(ge=0.8, le=1.2)] = MISSING
+
+
+class Context(BaseModel):
+    """
+    A context (vendor `ContextDetailSchema`): what a FULL-mode avatar knows and how it behaves. `required_dynamic_variables` lists the `${var}` names its prompt and opening text use.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    name: StrictStr
+    prompt: StrictStr | MISSING = MISSING
+    opening_text: StrictStr | MISSING = MISSING
+    created_at: StrictStr | MISSING = MISSING
+    updated_at: StrictStr | MISSING = MISSING
+    required_dynamic_variables: list[StrictStr] | MISSING = MISSING
+    links: list[ContextLink] | MISSING = MISSING
+
+
+class ContextLink(BaseModel):
+    """
+    A URL whose FAQ-style content the avatar may cite (as sent by the service).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr | MISSING = MISSING
+    url: StrictStr
+    faq: StrictStr | MISSING = MISSING
+
+
+class ContextLinkRequest(BaseModel):
+    """
+    A FAQ link to attach to a context; `id` names an existing link to keep.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    id: StrictStr | MISSING = MISSING
+    url: StrictStr
+    faq: StrictStr | MISSING = MISSING
+
+
+class ContextList(BaseModel):
+    """
+    One page of contexts.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    count: StrictInt
+    next: StrictStr | None | MISSING = MISSING
+    previous: StrictStr | None | MISSING = MISSING
+    results: list[ContextSummary]
+
+
+class ContextSummary(BaseModel):
+    """
+    One context in a list (vendor `ContextSchema`); get it by id for its prompt.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    name: StrictStr
+    created_at: StrictStr | MISSING = MISSING
+    updated_at: StrictStr | MISSING = MISSING
+
+
+class CopyContextRequest(BaseModel):
+    """
+    Optional name of the copy (default "{original name} (Copy)").
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    name: StrictStr | MISSING = MISSING
+
+
+class CreateContextRequest(BaseModel):
+    """
+    A new context (vendor docs mark `name`, `prompt` and `opening_text` required).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    name: StrictStr
+    prompt: StrictStr
+    opening_text: StrictStr
+    links: list[ContextLinkRequest] | MISSING = MISSING
+
+
+class CreateEmbedRequest(BaseModel):
+    """
+    An embeddable avatar (vendor `CreateEmbedV2RequestSchema`). `voice_agent_id` (voice-agents guide) is mutually exclusive with `voice_id` / `context_id`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    avatar_id: StrictStr
+    context_id: StrictStr | MISSING = MISSING
+    voice_id: StrictStr | MISSING = MISSING
+    voice_agent_id: StrictStr | MISSING = MISSING
+    type: Literal["DEFAULT", "WIDGET"] = "DEFAULT"
+    max_session_duration: StrictInt | MISSING = MISSING
+    """
+    Max session duration in seconds.
+    """
+    default_language: Annotated[StrictStr | MISSING, Field(max_length=5)] = MISSING
+    """
+    Default language code (e.g. `en`, `es`, `multi`).
+    """
+    is_sandbox: StrictBool = False
+    orientation: Literal["horizontal", "vertical"] | MISSING = MISSING
+
+
+class CreateLlmConfigurationRequest(BaseModel):
+    """
+    An OpenAI-compatible chat-completions endpoint. `base_url` is optional and defaults to OpenAI (custom-LLM guide).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    display_name: StrictStr
+    model_name: StrictStr
+    secret_id: StrictStr
+    """
+    Id of the stored LLM API-key secret.
+    """
+    base_url: StrictStr | MISSING = MISSING
+
+
+class CreateMemoryRequest(BaseModel):
+    """
+    Build a memory from a finished session (`memory_type` is `session`).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    memory_type: Literal["session"]
+    session_id: StrictStr
+
+
+class CreateSecretRequest(BaseModel):
+    """
+    A provider API key to encrypt and store; the value is never returned.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    secret_name: Annotated[StrictStr, Field(max_length=255, min_length=1)]
+    """
+    Display name (1 to 255 characters); not a credential.
+    """
+    secret_value: Annotated[StrictStr, Field(min_length=1)]
+    """
+    The provider API key itself.
+    """
+    secret_type: SecretType
+
+
+class Credits(BaseModel):
+    """
+    The caller's credit balance. The vendor sends `credits_left` as a decimal string (kept as a string so it round-trips exactly).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    credits_left: StrictStr
 
 
 DynamicVariablesAdditionalProperty = TypeAliasType(
@@ -123,7 +388,7 @@ class ElevenLabsAgentConfig(BaseModel):
     """
     agent_id: StrictStr
     voice_id: StrictStr | MISSING = MISSING
-    dynamic_variables: DynamicVariables | MISSING = MISSING
+    dynamic_variables: AgentDynamicVariables | MISSING = MISSING
 
 
 class ElevenLabsVoiceSettings(BaseModel):
@@ -143,6 +408,19 @@ class ElevenLabsVoiceSettings(BaseModel):
     use_speaker_boost: StrictBool = True
     model: Literal["eleven_flash_v2_5", "eleven_multilingual_v2"] | MISSING = MISSING
     apply_language_text_normalization: StrictBool = False
+
+
+class Embed(BaseModel):
+    """
+    The embed's iframe URL and script snippet.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    url: StrictStr
+    script: StrictStr | MISSING = MISSING
 
 
 class Envelope(BaseModel):
@@ -178,6 +456,50 @@ class AvatarListEnvelope(Envelope):
         validate_by_name=True,
     )
     data: AvatarList
+
+
+class ContextEnvelope(Envelope):
+    """
+    Answer of create, get, update and copy of a context.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: Context
+
+
+class ContextListEnvelope(Envelope):
+    """
+    Answer of `GET /v1/contexts`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: ContextList
+
+
+class CreditsEnvelope(Envelope):
+    """
+    Answer of `GET /v1/users/credits`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: Credits
+
+
+class EmbedEnvelope(Envelope):
+    """
+    Answer of `POST /v2/embeddings`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: Embed
 
 
 class ErrorEnvelope(Envelope):
@@ -239,7 +561,7 @@ class FullSessionTokenRequest(BaseModel):
 
 class GeminiRealtimeConfig(BaseModel):
     """
-    Drive a LITE session with the Gemini Live API.
+    Drive a LITE session with the Gemini Live API (docs: lite-mode/connectors/gemini-realtime).
     """
 
     model_config = ConfigDict(
@@ -251,9 +573,19 @@ class GeminiRealtimeConfig(BaseModel):
     Id of the stored Gemini API-key secret.
     """
     context_id: StrictStr | MISSING = MISSING
-    voice: StrictStr = "Puck"
+    voice: Literal["Achernar", "Achird", "Algenib", "Algieba", "Alnilam", "Aoede", "Autonoe", "Callirrhoe", "Charon", "Despina", "Enceladus", "Erinome", "Fenrir", "Gacrux", "Iapetus", "Kore", "Laomedeia", "Leda", "Orus", "Pulcherrima", "Puck", "Rasalgethi", "Sadachbia", "Sadaltager", "Schedar", "Sulafat", "Umbriel", "Vindemiatrix", "Zephyr", "Zubenelgenubi"] = (
+        "Puck"
+    )
+    """
+    Gemini Live voice (the connector guide's closed list).
+    """
     temperature: Annotated[StrictFloat, Field(ge=0.0, le=2.0)] = 0.8
-    model: StrictStr
+    model: Literal["gemini-3.1-flash-live-preview", "gemini-2.5-flash-native-audio-preview-12-2025"] = (
+        "gemini-3.1-flash-live-preview"
+    )
+    """
+    Gemini Live model (the connector guide's supported list).
+    """
 
 
 class HTTPValidationError(BaseModel):
@@ -280,9 +612,65 @@ class KeepAliveRequest(BaseModel):
     session_id: StrictStr | MISSING = MISSING
 
 
+class Language(BaseModel):
+    """
+    A supported language (vendor `LanguageSchema`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    code: StrictStr
+    language: StrictStr
+    """
+    Display name.
+    """
+
+
+class LanguageList(RootModel[list[Language]]):
+    """
+    The supported languages.
+    """
+
+    root: Annotated[
+        list[Language],
+        Field(
+            examples=[[{"code": "en", "language": "English"}, {"code": "es", "language": "Spanish"}]]
+        ),
+    ]
+    """
+    The supported languages.
+    """
+
+
+class LanguageListEnvelope(Envelope):
+    """
+    Answer of `GET /v1/languages`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: LanguageList
+
+
 class ListAvatarsQuery(BaseModel):
     """
     Paging query of `GET /v1/avatars`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    page: Annotated[StrictInt, Field(ge=1)] = 1
+    page_size: Annotated[StrictInt, Field(ge=1, le=100)] = 20
+
+
+class ListContextsQuery(BaseModel):
+    """
+    Paging query of `GET /v1/contexts`.
     """
 
     model_config = ConfigDict(
@@ -362,6 +750,7 @@ class LiteSessionTokenRequest(BaseModel):
     elevenlabs_agent_config: ElevenLabsAgentConfig | MISSING = MISSING
     openai_realtime_config: OpenAIRealtimeConfig | MISSING = MISSING
     gemini_realtime_config: GeminiRealtimeConfig | MISSING = MISSING
+    cartesia_agent_config: CartesiaAgentConfig | MISSING = MISSING
 
 
 class LiveKitConfig(BaseModel):
@@ -376,6 +765,105 @@ class LiveKitConfig(BaseModel):
     livekit_url: StrictStr
     livekit_room: StrictStr
     livekit_client_token: StrictStr
+
+
+class LlmConfiguration(BaseModel):
+    """
+    A custom LLM configuration. The create guide names `display_name`, `model_name`, `secret_id` and `base_url`; other fields are kept as sent.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    display_name: StrictStr | MISSING = MISSING
+    model_name: StrictStr | MISSING = MISSING
+    secret_id: StrictStr | MISSING = MISSING
+    base_url: StrictStr | None | MISSING = MISSING
+    created_at: StrictStr | MISSING = MISSING
+
+
+class LlmConfigurationEnvelope(Envelope):
+    """
+    Answer of create, get and update of an LLM configuration.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: LlmConfiguration
+
+
+class LlmConfigurationList(RootModel[list[LlmConfiguration]]):
+    """
+    The caller's LLM configurations, newest first.
+    """
+
+    root: Annotated[
+        list[LlmConfiguration],
+        Field(
+            examples=[[{"id": "9f1c2e0a-3b4d-4c5e-8f60-718293a4b5c6", "display_name": "My Custom LLM", "model_name": "gpt-4o-mini"}], []]
+        ),
+    ]
+    """
+    The caller's LLM configurations, newest first.
+    """
+
+
+class LlmConfigurationListEnvelope(Envelope):
+    """
+    Answer of `GET /v1/llm-configurations` (newest first).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: LlmConfigurationList
+
+
+class LlmModels(RootModel[dict[str, list[StrictStr]]]):
+    """
+    Managed model names per provider (e.g. `openai`).
+    """
+
+    root: dict[str, list[StrictStr]]
+
+
+class LlmModelsEnvelope(Envelope):
+    """
+    Answer of `GET /v1/llm-models`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: LlmModels
+
+
+class Memory(BaseModel):
+    """
+    A memory (vendor `MemoryResponse`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    memory_content: StrictStr | MISSING = MISSING
+    created_at: StrictStr | MISSING = MISSING
+
+
+class MemoryEnvelope(Envelope):
+    """
+    Answer of `POST /v1/memory`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: Memory
 
 
 class OpenAIRealtimeConfig(BaseModel):
@@ -411,9 +899,15 @@ class PublicAvatar(BaseModel):
     id: StrictStr
     name: StrictStr
     preview_url: StrictStr | MISSING = MISSING
-    default_voice_id: StrictStr | None | MISSING = MISSING
+    default_voice: AvatarDefaultVoice | None | MISSING = MISSING
     """
     The avatar's default voice; null when none is set.
+    """
+    default_voice_id: Annotated[StrictStr | None | MISSING, Field(deprecated=True)] = (
+        MISSING
+    )
+    """
+    Deprecated (replaced by `default_voice`); kept so older replies still decode.
     """
 
 
@@ -427,8 +921,8 @@ class PublicAvatarList(BaseModel):
         validate_by_name=True,
     )
     count: StrictInt
-    next: StrictStr | None
-    previous: StrictStr | None
+    next: StrictStr | None | MISSING = MISSING
+    previous: StrictStr | None | MISSING = MISSING
     results: list[PublicAvatar]
 
 
@@ -441,6 +935,71 @@ class PublicAvatarListEnvelope(Envelope):
         validate_by_name=True,
     )
     data: PublicAvatarList
+
+
+class Secret(BaseModel):
+    """
+    A stored secret's metadata (the API never returns the value). Create answers `{id, secret_name}`; the list adds the type (source: the API reference's descriptions; other fields are kept as sent).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    secret_name: StrictStr | MISSING = MISSING
+    secret_type: StrictStr | MISSING = MISSING
+    created_at: StrictStr | MISSING = MISSING
+
+
+class SecretEnvelope(Envelope):
+    """
+    Answer of `POST /v1/secrets`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: Secret
+
+
+class SecretList(RootModel[list[Secret]]):
+    """
+    The caller's secrets' metadata, newest first.
+    """
+
+    root: Annotated[
+        list[Secret],
+        Field(
+            examples=[[{"id": "1b2c3d4e-5f60-4718-92a3-b4c5d6e7f809", "secret_name": "My ElevenLabs key", "secret_type": "ELEVENLABS_API_KEY"}], []]
+        ),
+    ]
+    """
+    The caller's secrets' metadata, newest first.
+    """
+
+
+class SecretListEnvelope(Envelope):
+    """
+    Answer of `GET /v1/secrets` (a plain array, newest first).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: SecretList
+
+
+class SecretType(
+    RootModel[Literal["OPENAI_API_KEY", "ELEVENLABS_API_KEY", "GEMINI_API_KEY", "CARTESIA_API_KEY", "LLM_API_KEY"]]
+):
+    root: Annotated[
+        Literal["OPENAI_API_KEY", "ELEVENLABS_API_KEY", "GEMINI_API_KEY", "CARTESIA_API_KEY", "LLM_API_KEY"],
+        Field(examples=["OPENAI_API_KEY", "ELEVENLABS_API_KEY"]),
+    ]
+    """
+    Kind of stored provider key. The API reference lists OPENAI_API_KEY, ELEVENLABS_API_KEY and GEMINI_API_KEY; the Cartesia connector guide adds CARTESIA_API_KEY and the custom-LLM guide LLM_API_KEY.
+    """
 
 
 class SessionEndReason(
@@ -503,11 +1062,11 @@ class SessionList(BaseModel):
     """
     Total number of matching sessions.
     """
-    next: StrictStr | None
+    next: StrictStr | None | MISSING = MISSING
     """
     URL of the next page; null on the last page.
     """
-    previous: StrictStr | None
+    previous: StrictStr | None | MISSING = MISSING
     """
     URL of the previous page; null on the first page.
     """
@@ -618,17 +1177,6 @@ class StartSessionEnvelope(Envelope):
     data: StartSessionData
 
 
-class StartSessionRequest(BaseModel):
-    """
-    Start takes no parameters; clients send no body or `{}`.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-
-
 class StopSessionRequest(BaseModel):
     """
     `session_id` may be left out when authenticating with the session's own token. The docs give `USER_CLOSED` as the default `reason` (the vendor schema's field default says `UNKNOWN`): send it explicitly. No `default` keyword here: it cannot be put on a `$ref` to the `SessionEndReason` enum without breaking the generated model's typing.
@@ -640,6 +1188,23 @@ class StopSessionRequest(BaseModel):
     )
     session_id: StrictStr | MISSING = MISSING
     reason: SessionEndReason | MISSING = MISSING
+
+
+class StoredVoiceAgent(BaseModel):
+    """
+    A stored voice agent. `agent_type` is e.g. `liveavatar_agent`, `elevenlabs_agent` or `cartesia_agent`; `agent_configuration` (only on get) depends on it and is kept as sent.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    id: StrictStr
+    name: StrictStr | MISSING = MISSING
+    agent_type: StrictStr | MISSING = MISSING
+    agent_configuration: VoiceAgentConfiguration | MISSING = MISSING
+    created_at: StrictStr | MISSING = MISSING
+    updated_at: StrictStr | MISSING = MISSING
 
 
 class SttConfig(BaseModel):
@@ -763,6 +1328,48 @@ class UpdateAvatarRequest(BaseModel):
     default_voice_id: StrictStr | MISSING = MISSING
 
 
+class UpdateContextRequest(BaseModel):
+    """
+    The context's new content (vendor docs mark `name`, `prompt` and `opening_text` required).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    name: StrictStr
+    prompt: StrictStr
+    opening_text: StrictStr
+    links: list[ContextLinkRequest] | MISSING = MISSING
+
+
+class UpdateLlmConfigurationRequest(BaseModel):
+    """
+    Fields to change; left-out fields stay as they are.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    display_name: StrictStr | MISSING = MISSING
+    model_name: StrictStr | MISSING = MISSING
+    secret_id: StrictStr | MISSING = MISSING
+    base_url: StrictStr | MISSING = MISSING
+
+
+class UpdateVoiceRequest(BaseModel):
+    """
+    New name of a voice (vendor `UpdateVoice` body; 1 to 64 characters).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    name: Annotated[StrictStr, Field(max_length=64, min_length=1)]
+
+
 class ValidationErrorContext(BaseModel):
     """
     Extra facts about a validation error (keys depend on the error type).
@@ -839,6 +1446,55 @@ class VoiceAgent(BaseModel):
     dynamic_variables: DynamicVariables | MISSING = MISSING
 
 
+class VoiceAgentConfiguration(BaseModel):
+    """
+    An agent's stored configuration; its shape depends on `agent_type`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+
+
+class VoiceAgentEnvelope(Envelope):
+    """
+    Answer of `GET /v1/voice_agents/{agent_id}`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: StoredVoiceAgent
+
+
+class VoiceAgentList(RootModel[list[StoredVoiceAgent]]):
+    """
+    The caller's voice agents (without `agent_configuration`).
+    """
+
+    root: Annotated[
+        list[StoredVoiceAgent],
+        Field(
+            examples=[[{"id": "4737ace9-ad5f-4d09-9577-4c0b9ba3dbd7", "name": "Support agent", "agent_type": "liveavatar_agent"}], []]
+        ),
+    ]
+    """
+    The caller's voice agents (without `agent_configuration`).
+    """
+
+
+class VoiceAgentListEnvelope(Envelope):
+    """
+    Answer of `GET /v1/voice_agents` (items without `agent_configuration`).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: VoiceAgentList
+
+
 class VoiceEnvelope(Envelope):
     """
     Answer of `GET /v1/voices/{voice_id}`.
@@ -860,8 +1516,8 @@ class VoiceList(BaseModel):
         validate_by_name=True,
     )
     count: StrictInt
-    next: StrictStr | None
-    previous: StrictStr | None
+    next: StrictStr | None | MISSING = MISSING
+    previous: StrictStr | None | MISSING = MISSING
     results: list[Voice]
 
 
@@ -876,10 +1532,34 @@ class VoiceListEnvelope(Envelope):
     data: VoiceList
 
 
+class VoicePreview(BaseModel):
+    """
+    A voice's audio sample, base64-encoded (vendor `VoicePreviewResponseSchema`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    audio_base64: StrictStr
+
+
+class VoicePreviewEnvelope(Envelope):
+    """
+    Answer of `GET /v1/voices/{voice_id}/preview`.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: VoicePreview
+
+
 # Schema properties marked x-secret (tokens, JWTs, credentials) never appear in a
 # repr or str of these models, so a logged or printed model cannot leak them.
 _SECRET_PROPERTIES: dict[str, tuple[str, ...]] = {
     "AgoraConfig": ("agora_token",),
+    "CreateSecretRequest": ("secret_value",),
     "LiveKitConfig": ("livekit_client_token",),
     "SessionTokenData": ("session_token",),
     "StartSessionData": ("livekit_agent_token", "livekit_client_token"),

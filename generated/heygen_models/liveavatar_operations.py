@@ -47,7 +47,7 @@ SPEC = ApiSpec(
                 500: _models.ErrorEnvelope,
             },
             retry_safe=False,
-            id_sources={"avatar_id": ("list_avatars", "list_public_avatars"), "prev_session_id": ("create_session_token", "list_sessions"), "voice_id": ("list_voices",)},
+            id_sources={"avatar_id": ("list_avatars", "list_public_avatars"), "prev_session_id": ("create_session_token", "list_sessions"), "secret_id": ("create_secret", "list_secrets"), "voice_id": ("list_voices",)},
         ),
         "start_session": Operation(
             api="liveavatar",
@@ -55,7 +55,7 @@ SPEC = ApiSpec(
             method="POST",
             path="/v1/sessions/start",
             security=(("SessionToken",),),
-            request_model=_models.StartSessionRequest,
+            request_model=None,
             body_required=False,
             query_model=None,
             path_params=(),
@@ -80,7 +80,7 @@ SPEC = ApiSpec(
             path="/v1/sessions/stop",
             security=(("ApiKey",), ("SessionToken",)),
             request_model=_models.StopSessionRequest,
-            body_required=True,
+            body_required=False,
             query_model=None,
             path_params=(),
             success_status=200,
@@ -104,7 +104,7 @@ SPEC = ApiSpec(
             path="/v1/sessions/keep-alive",
             security=(("ApiKey",), ("SessionToken",)),
             request_model=_models.KeepAliveRequest,
-            body_required=True,
+            body_required=False,
             query_model=None,
             path_params=(),
             success_status=200,
@@ -361,6 +361,54 @@ SPEC = ApiSpec(
             retry_safe=True,
             id_sources={},
         ),
+        "update_voice": Operation(
+            api="liveavatar",
+            operation_id="update_voice",
+            method="PATCH",
+            path="/v1/voices/{voice_id}",
+            security=(("ApiKey",),),
+            request_model=_models.UpdateVoiceRequest,
+            body_required=True,
+            query_model=None,
+            path_params=("voice_id",),
+            success_status=200,
+            response_model=_models.VoiceEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={},
+        ),
+        "delete_voice": Operation(
+            api="liveavatar",
+            operation_id="delete_voice",
+            method="DELETE",
+            path="/v1/voices/{voice_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("voice_id",),
+            success_status=200,
+            response_model=_models.Envelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={},
+        ),
         "create_third_party_voice": Operation(
             api="liveavatar",
             operation_id="create_third_party_voice",
@@ -383,6 +431,558 @@ SPEC = ApiSpec(
                 500: _models.ErrorEnvelope,
             },
             retry_safe=False,
+            id_sources={},
+        ),
+        "delete_session_events": Operation(
+            api="liveavatar",
+            operation_id="delete_session_events",
+            method="DELETE",
+            path="/v1/sessions/{session_id}/events",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("session_id",),
+            success_status=200,
+            response_model=_models.Envelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"session_id": ("create_session_token", "list_sessions")},
+        ),
+        "get_voice_preview": Operation(
+            api="liveavatar",
+            operation_id="get_voice_preview",
+            method="GET",
+            path="/v1/voices/{voice_id}/preview",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("voice_id",),
+            success_status=200,
+            response_model=_models.VoicePreviewEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "list_contexts": Operation(
+            api="liveavatar",
+            operation_id="list_contexts",
+            method="GET",
+            path="/v1/contexts",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=_models.ListContextsQuery,
+            path_params=(),
+            success_status=200,
+            response_model=_models.ContextListEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "create_context": Operation(
+            api="liveavatar",
+            operation_id="create_context",
+            method="POST",
+            path="/v1/contexts",
+            security=(("ApiKey",),),
+            request_model=_models.CreateContextRequest,
+            body_required=True,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.ContextEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={},
+        ),
+        "get_context": Operation(
+            api="liveavatar",
+            operation_id="get_context",
+            method="GET",
+            path="/v1/contexts/{context_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("context_id",),
+            success_status=200,
+            response_model=_models.ContextEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={"context_id": ("list_contexts", "create_context")},
+        ),
+        "update_context": Operation(
+            api="liveavatar",
+            operation_id="update_context",
+            method="PATCH",
+            path="/v1/contexts/{context_id}",
+            security=(("ApiKey",),),
+            request_model=_models.UpdateContextRequest,
+            body_required=True,
+            query_model=None,
+            path_params=("context_id",),
+            success_status=200,
+            response_model=_models.ContextEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"context_id": ("list_contexts", "create_context")},
+        ),
+        "delete_context": Operation(
+            api="liveavatar",
+            operation_id="delete_context",
+            method="DELETE",
+            path="/v1/contexts/{context_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("context_id",),
+            success_status=200,
+            response_model=_models.Envelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"context_id": ("list_contexts", "create_context")},
+        ),
+        "copy_context": Operation(
+            api="liveavatar",
+            operation_id="copy_context",
+            method="POST",
+            path="/v1/contexts/{context_id}/copy",
+            security=(("ApiKey",),),
+            request_model=_models.CopyContextRequest,
+            body_required=False,
+            query_model=None,
+            path_params=("context_id",),
+            success_status=200,
+            response_model=_models.ContextEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"context_id": ("list_contexts", "create_context")},
+        ),
+        "list_secrets": Operation(
+            api="liveavatar",
+            operation_id="list_secrets",
+            method="GET",
+            path="/v1/secrets",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.SecretListEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "create_secret": Operation(
+            api="liveavatar",
+            operation_id="create_secret",
+            method="POST",
+            path="/v1/secrets",
+            security=(("ApiKey",),),
+            request_model=_models.CreateSecretRequest,
+            body_required=True,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.SecretEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={},
+        ),
+        "delete_secret": Operation(
+            api="liveavatar",
+            operation_id="delete_secret",
+            method="DELETE",
+            path="/v1/secrets/{secret_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("secret_id",),
+            success_status=200,
+            response_model=_models.Envelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={},
+        ),
+        "list_llm_configurations": Operation(
+            api="liveavatar",
+            operation_id="list_llm_configurations",
+            method="GET",
+            path="/v1/llm-configurations",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.LlmConfigurationListEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "create_llm_configuration": Operation(
+            api="liveavatar",
+            operation_id="create_llm_configuration",
+            method="POST",
+            path="/v1/llm-configurations",
+            security=(("ApiKey",),),
+            request_model=_models.CreateLlmConfigurationRequest,
+            body_required=True,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.LlmConfigurationEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"secret_id": ("create_secret", "list_secrets")},
+        ),
+        "get_llm_configuration": Operation(
+            api="liveavatar",
+            operation_id="get_llm_configuration",
+            method="GET",
+            path="/v1/llm-configurations/{config_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("config_id",),
+            success_status=200,
+            response_model=_models.LlmConfigurationEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "update_llm_configuration": Operation(
+            api="liveavatar",
+            operation_id="update_llm_configuration",
+            method="PATCH",
+            path="/v1/llm-configurations/{config_id}",
+            security=(("ApiKey",),),
+            request_model=_models.UpdateLlmConfigurationRequest,
+            body_required=True,
+            query_model=None,
+            path_params=("config_id",),
+            success_status=200,
+            response_model=_models.LlmConfigurationEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"secret_id": ("create_secret", "list_secrets")},
+        ),
+        "list_llm_models": Operation(
+            api="liveavatar",
+            operation_id="list_llm_models",
+            method="GET",
+            path="/v1/llm-models",
+            security=(),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.LlmModelsEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "list_voice_agents": Operation(
+            api="liveavatar",
+            operation_id="list_voice_agents",
+            method="GET",
+            path="/v1/voice_agents",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.VoiceAgentListEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "get_voice_agent": Operation(
+            api="liveavatar",
+            operation_id="get_voice_agent",
+            method="GET",
+            path="/v1/voice_agents/{agent_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("agent_id",),
+            success_status=200,
+            response_model=_models.VoiceAgentEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "delete_voice_agent": Operation(
+            api="liveavatar",
+            operation_id="delete_voice_agent",
+            method="DELETE",
+            path="/v1/voice_agents/{agent_id}",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=("agent_id",),
+            success_status=200,
+            response_model=_models.Envelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={},
+        ),
+        "create_memory": Operation(
+            api="liveavatar",
+            operation_id="create_memory",
+            method="POST",
+            path="/v1/memory",
+            security=(("ApiKey",),),
+            request_model=_models.CreateMemoryRequest,
+            body_required=True,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.MemoryEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"session_id": ("create_session_token", "list_sessions")},
+        ),
+        "create_embed": Operation(
+            api="liveavatar",
+            operation_id="create_embed",
+            method="POST",
+            path="/v2/embeddings",
+            security=(("ApiKey",),),
+            request_model=_models.CreateEmbedRequest,
+            body_required=True,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.EmbedEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=False,
+            id_sources={"avatar_id": ("list_avatars", "list_public_avatars"), "context_id": ("list_contexts", "create_context"), "voice_id": ("list_voices",)},
+        ),
+        "get_credits": Operation(
+            api="liveavatar",
+            operation_id="get_credits",
+            method="GET",
+            path="/v1/users/credits",
+            security=(("ApiKey",),),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.CreditsEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
+            id_sources={},
+        ),
+        "list_languages": Operation(
+            api="liveavatar",
+            operation_id="list_languages",
+            method="GET",
+            path="/v1/languages",
+            security=(),
+            request_model=None,
+            body_required=False,
+            query_model=None,
+            path_params=(),
+            success_status=200,
+            response_model=_models.LanguageListEnvelope,
+            error_models={
+                400: _models.ErrorEnvelope,
+                401: _models.ErrorEnvelope,
+                403: _models.ErrorEnvelope,
+                404: _models.ErrorEnvelope,
+                422: _models.HTTPValidationError,
+                429: _models.ErrorEnvelope,
+                500: _models.ErrorEnvelope,
+            },
+            retry_safe=True,
             id_sources={},
         ),
     },
@@ -439,14 +1039,13 @@ class LiveAvatarOperations(OperationCaller):
     async def start_session(
         self,
         session_token: str | None = None,
-        request: _models.StartSessionRequest | None = None,
         *,
         timeout: float | None = None,
     ) -> ApiResult[_models.StartSessionData]:
         """Start the session bound to the bearer session token.
 
-        Starts the session the session token was minted for. Clients send no body or
-        `{}`. Answers 201 with the LiveKit room details and, for LITE sessions (except
+        Starts the session the session token was minted for. It takes no body (none is
+        sent). Answers 201 with the LiveKit room details and, for LITE sessions (except
         those driven by an ElevenLabs agent), the `ws_url` of the LITE control
         WebSocket.
 
@@ -455,19 +1054,15 @@ class LiveAvatarOperations(OperationCaller):
 
         Args:
             session_token: A session token for this call only (default: the client's).
-            request: The body (``StartSessionRequest``); default:
-                ``StartSessionRequest()``.
             timeout: Seconds allowed for each attempt of this call (default: the
                 client's).
 
         Returns:
             The envelope's ``data`` (``StartSessionData``) and the rest of the answer.
         """
-        body = _models.StartSessionRequest() if request is None else request
         envelope, status = await self._send(
             SPEC.operations["start_session"],
             _models.StartSessionEnvelope,
-            body=body,
             session_token=session_token,
             timeout=timeout,
         )
@@ -825,6 +1420,65 @@ class LiveAvatarOperations(OperationCaller):
         )
         return envelope_result(envelope.data, status, envelope)
 
+    async def update_voice(
+        self,
+        voice_id: str,
+        request: _models.UpdateVoiceRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Voice]:
+        """Rename a voice.
+
+        Renames one of the caller's voices (the vendor body has only `name`).
+
+        ``PATCH /v1/voices/{voice_id}``, with an API key. Never repeated after a server
+        or connection error (it may have succeeded).
+
+        Args:
+            voice_id: Path parameter ``voice_id``.
+            request: The body (``UpdateVoiceRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Voice``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["update_voice"],
+            _models.VoiceEnvelope,
+            body=request,
+            path_params={"voice_id": voice_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def delete_voice(
+        self,
+        voice_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[None]:
+        """Delete a voice.
+
+        ``DELETE /v1/voices/{voice_id}``, with an API key. Never repeated after a server
+        or connection error (it may have succeeded).
+
+        Args:
+            voice_id: Path parameter ``voice_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope, with ``data`` None (the answer carries none).
+        """
+        envelope, status = await self._send(
+            SPEC.operations["delete_voice"],
+            _models.Envelope,
+            path_params={"voice_id": voice_id},
+            timeout=timeout,
+        )
+        return envelope_result(None, status, envelope)
+
     async def create_third_party_voice(
         self,
         request: _models.ThirdPartyVoiceRequest,
@@ -852,6 +1506,664 @@ class LiveAvatarOperations(OperationCaller):
             SPEC.operations["create_third_party_voice"],
             _models.ThirdPartyVoiceEnvelope,
             body=request,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def delete_session_events(
+        self,
+        session_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[None]:
+        """Delete a session's events.
+
+        Hard-deletes every stored event of the session (vendor docs: "Hard delete all
+        session events for a given session"); answers the envelope only.
+
+        ``DELETE /v1/sessions/{session_id}/events``, with an API key. Never repeated
+        after a server or connection error (it may have succeeded).
+
+        Args:
+            session_id: Path parameter ``session_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope, with ``data`` None (the answer carries none).
+        """
+        envelope, status = await self._send(
+            SPEC.operations["delete_session_events"],
+            _models.Envelope,
+            path_params={"session_id": session_id},
+            timeout=timeout,
+        )
+        return envelope_result(None, status, envelope)
+
+    async def get_voice_preview(
+        self,
+        voice_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.VoicePreview]:
+        """Get a voice's audio preview.
+
+        Returns a short audio sample of the voice, base64-encoded.
+
+        ``GET /v1/voices/{voice_id}/preview``, with an API key. Repeated after a server
+        or connection error (safe to repeat).
+
+        Args:
+            voice_id: Path parameter ``voice_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``VoicePreview``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["get_voice_preview"],
+            _models.VoicePreviewEnvelope,
+            path_params={"voice_id": voice_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def list_contexts(
+        self,
+        query: _models.ListContextsQuery | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.ContextList]:
+        """List the caller's contexts.
+
+        ``GET /v1/contexts``, with an API key. Repeated after a server or connection
+        error (safe to repeat).
+
+        Args:
+            query: The query string (``ListContextsQuery``); optional.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``ContextList``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["list_contexts"],
+            _models.ContextListEnvelope,
+            query=query,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def create_context(
+        self,
+        request: _models.CreateContextRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Context]:
+        """Create a context.
+
+        Creates a context (prompt, opening text and optional FAQ links) for FULL
+        sessions.
+
+        ``POST /v1/contexts``, with an API key. Never repeated after a server or
+        connection error (it may have succeeded).
+
+        Args:
+            request: The body (``CreateContextRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Context``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["create_context"],
+            _models.ContextEnvelope,
+            body=request,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def get_context(
+        self,
+        context_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Context]:
+        """Get one context.
+
+        ``GET /v1/contexts/{context_id}``, with an API key. Repeated after a server or
+        connection error (safe to repeat).
+
+        Args:
+            context_id: Path parameter ``context_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Context``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["get_context"],
+            _models.ContextEnvelope,
+            path_params={"context_id": context_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def update_context(
+        self,
+        context_id: str,
+        request: _models.UpdateContextRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Context]:
+        """Update a context.
+
+        The vendor schema requires `name`, `prompt` and `opening_text` on update (the
+        whole context is sent again).
+
+        ``PATCH /v1/contexts/{context_id}``, with an API key. Never repeated after a
+        server or connection error (it may have succeeded).
+
+        Args:
+            context_id: Path parameter ``context_id``.
+            request: The body (``UpdateContextRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Context``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["update_context"],
+            _models.ContextEnvelope,
+            body=request,
+            path_params={"context_id": context_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def delete_context(
+        self,
+        context_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[None]:
+        """Delete a context.
+
+        ``DELETE /v1/contexts/{context_id}``, with an API key. Never repeated after a
+        server or connection error (it may have succeeded).
+
+        Args:
+            context_id: Path parameter ``context_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope, with ``data`` None (the answer carries none).
+        """
+        envelope, status = await self._send(
+            SPEC.operations["delete_context"],
+            _models.Envelope,
+            path_params={"context_id": context_id},
+            timeout=timeout,
+        )
+        return envelope_result(None, status, envelope)
+
+    async def copy_context(
+        self,
+        context_id: str,
+        request: _models.CopyContextRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Context]:
+        """Copy a context.
+
+        Copies a readable context into the caller's space as a new private context.
+        Without `name` the copy is named "{original name} (Copy)". The body is optional.
+
+        ``POST /v1/contexts/{context_id}/copy``, with an API key. Never repeated after a
+        server or connection error (it may have succeeded).
+
+        Args:
+            context_id: Path parameter ``context_id``.
+            request: The body (``CopyContextRequest``); default:
+                ``CopyContextRequest()``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Context``) and the rest of the answer.
+        """
+        body = _models.CopyContextRequest() if request is None else request
+        envelope, status = await self._send(
+            SPEC.operations["copy_context"],
+            _models.ContextEnvelope,
+            body=body,
+            path_params={"context_id": context_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def list_secrets(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.SecretList]:
+        """List the caller's secrets.
+
+        Returns metadata only (never a decrypted value), newest first.
+
+        ``GET /v1/secrets``, with an API key. Repeated after a server or connection
+        error (safe to repeat).
+
+        Args:
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``SecretList``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["list_secrets"],
+            _models.SecretListEnvelope,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def create_secret(
+        self,
+        request: _models.CreateSecretRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Secret]:
+        """Store a secret.
+
+        Encrypts (AWS KMS) and stores a third-party provider API key; returns its id for
+        `secret_id` fields.
+
+        ``POST /v1/secrets``, with an API key. Never repeated after a server or
+        connection error (it may have succeeded).
+
+        Args:
+            request: The body (``CreateSecretRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Secret``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["create_secret"],
+            _models.SecretEnvelope,
+            body=request,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def delete_secret(
+        self,
+        secret_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[None]:
+        """Delete a secret.
+
+        ``DELETE /v1/secrets/{secret_id}``, with an API key. Never repeated after a
+        server or connection error (it may have succeeded).
+
+        Args:
+            secret_id: Path parameter ``secret_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope, with ``data`` None (the answer carries none).
+        """
+        envelope, status = await self._send(
+            SPEC.operations["delete_secret"],
+            _models.Envelope,
+            path_params={"secret_id": secret_id},
+            timeout=timeout,
+        )
+        return envelope_result(None, status, envelope)
+
+    async def list_llm_configurations(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.LlmConfigurationList]:
+        """List custom LLM configurations.
+
+        Newest first.
+
+        ``GET /v1/llm-configurations``, with an API key. Repeated after a server or
+        connection error (safe to repeat).
+
+        Args:
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``LlmConfigurationList``) and the rest of the
+            answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["list_llm_configurations"],
+            _models.LlmConfigurationListEnvelope,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def create_llm_configuration(
+        self,
+        request: _models.CreateLlmConfigurationRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.LlmConfiguration]:
+        """Create a custom LLM configuration.
+
+        Registers an OpenAI-compatible `/chat/completions` endpoint that uses a stored
+        secret; use its id as `llm_configuration_id` on a FULL session token.
+
+        ``POST /v1/llm-configurations``, with an API key. Never repeated after a server
+        or connection error (it may have succeeded).
+
+        Args:
+            request: The body (``CreateLlmConfigurationRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``LlmConfiguration``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["create_llm_configuration"],
+            _models.LlmConfigurationEnvelope,
+            body=request,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def get_llm_configuration(
+        self,
+        config_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.LlmConfiguration]:
+        """Get one custom LLM configuration.
+
+        ``GET /v1/llm-configurations/{config_id}``, with an API key. Repeated after a
+        server or connection error (safe to repeat).
+
+        Args:
+            config_id: Path parameter ``config_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``LlmConfiguration``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["get_llm_configuration"],
+            _models.LlmConfigurationEnvelope,
+            path_params={"config_id": config_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def update_llm_configuration(
+        self,
+        config_id: str,
+        request: _models.UpdateLlmConfigurationRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.LlmConfiguration]:
+        """Update a custom LLM configuration.
+
+        Only the fields given change.
+
+        ``PATCH /v1/llm-configurations/{config_id}``, with an API key. Never repeated
+        after a server or connection error (it may have succeeded).
+
+        Args:
+            config_id: Path parameter ``config_id``.
+            request: The body (``UpdateLlmConfigurationRequest``); default:
+                ``UpdateLlmConfigurationRequest()``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``LlmConfiguration``) and the rest of the answer.
+        """
+        body = _models.UpdateLlmConfigurationRequest() if request is None else request
+        envelope, status = await self._send(
+            SPEC.operations["update_llm_configuration"],
+            _models.LlmConfigurationEnvelope,
+            body=body,
+            path_params={"config_id": config_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def list_llm_models(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.LlmModels]:
+        """List the managed LLM models.
+
+        The managed models selectable per provider (a static catalogue). The vendor spec
+        declares no security for it.
+
+        ``GET /v1/llm-models``, with no credentials. Repeated after a server or
+        connection error (safe to repeat).
+
+        Args:
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``LlmModels``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["list_llm_models"],
+            _models.LlmModelsEnvelope,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def list_voice_agents(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.VoiceAgentList]:
+        """List the caller's voice agents.
+
+        Items leave out `agent_configuration`; get one agent to see it.
+
+        ``GET /v1/voice_agents``, with an API key. Repeated after a server or connection
+        error (safe to repeat).
+
+        Args:
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``VoiceAgentList``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["list_voice_agents"],
+            _models.VoiceAgentListEnvelope,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def get_voice_agent(
+        self,
+        agent_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.StoredVoiceAgent]:
+        """Get one voice agent.
+
+        Includes the full `agent_configuration`.
+
+        ``GET /v1/voice_agents/{agent_id}``, with an API key. Repeated after a server or
+        connection error (safe to repeat).
+
+        Args:
+            agent_id: Path parameter ``agent_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``StoredVoiceAgent``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["get_voice_agent"],
+            _models.VoiceAgentEnvelope,
+            path_params={"agent_id": agent_id},
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def delete_voice_agent(
+        self,
+        agent_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[None]:
+        """Delete a voice agent.
+
+        ``DELETE /v1/voice_agents/{agent_id}``, with an API key. Never repeated after a
+        server or connection error (it may have succeeded).
+
+        Args:
+            agent_id: Path parameter ``agent_id``.
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope, with ``data`` None (the answer carries none).
+        """
+        envelope, status = await self._send(
+            SPEC.operations["delete_voice_agent"],
+            _models.Envelope,
+            path_params={"agent_id": agent_id},
+            timeout=timeout,
+        )
+        return envelope_result(None, status, envelope)
+
+    async def create_memory(
+        self,
+        request: _models.CreateMemoryRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Memory]:
+        """Create a memory from a session.
+
+        Summarises a (FULL) session into a memory that later sessions can carry over
+        (`memory.session_memory_id` on a session token).
+
+        ``POST /v1/memory``, with an API key. Never repeated after a server or
+        connection error (it may have succeeded).
+
+        Args:
+            request: The body (``CreateMemoryRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Memory``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["create_memory"],
+            _models.MemoryEnvelope,
+            body=request,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def create_embed(
+        self,
+        request: _models.CreateEmbedRequest,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Embed]:
+        """Create an embed.
+
+        Creates an embeddable avatar (iframe URL and script), with sandbox support.
+
+        ``POST /v2/embeddings``, with an API key. Never repeated after a server or
+        connection error (it may have succeeded).
+
+        Args:
+            request: The body (``CreateEmbedRequest``).
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Embed``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["create_embed"],
+            _models.EmbedEnvelope,
+            body=request,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def get_credits(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.Credits]:
+        """Get the caller's credit balance.
+
+        ``GET /v1/users/credits``, with an API key. Repeated after a server or
+        connection error (safe to repeat).
+
+        Args:
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``Credits``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["get_credits"],
+            _models.CreditsEnvelope,
+            timeout=timeout,
+        )
+        return envelope_result(envelope.data, status, envelope)
+
+    async def list_languages(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ApiResult[_models.LanguageList]:
+        """List the supported languages.
+
+        Code and display name of each supported language. The vendor spec declares no
+        security for it.
+
+        ``GET /v1/languages``, with no credentials. Repeated after a server or
+        connection error (safe to repeat).
+
+        Args:
+            timeout: Seconds allowed for each attempt of this call (default: the
+                client's).
+
+        Returns:
+            The envelope's ``data`` (``LanguageList``) and the rest of the answer.
+        """
+        envelope, status = await self._send(
+            SPEC.operations["list_languages"],
+            _models.LanguageListEnvelope,
             timeout=timeout,
         )
         return envelope_result(envelope.data, status, envelope)

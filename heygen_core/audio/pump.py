@@ -58,12 +58,17 @@ class PumpConfig:
         end_gap_seconds: For streamed input, a gap this long with no new
             audio ends the utterance (``speak_end``); later audio from the
             same stream starts a new one.
+        send_audio_format: LITE: send the ``start`` frame (the audio format:
+            PCM16, 24 kHz, mono) once the socket is ready, as HeyGen's own
+            starter agent does. Off by default: the format is fixed and the
+            vendor's events page does not list the frame.
     """
 
     first_chunk_ms: int = 400
     chunk_ms: int = 1000
     lead_seconds: float = 3.0
     end_gap_seconds: float = 0.5
+    send_audio_format: bool = False
 
     def __post_init__(self) -> None:
         # 10 s of 24 kHz PCM16 is 480 kB raw, 640 kB as base64: with its JSON

@@ -145,6 +145,7 @@ examples:
   heygen-avatar say speech.wav
   heygen-avatar sessions list --api-base http://127.0.0.1:8765
   heygen-avatar avatars list --public --api-base http://127.0.0.1:8765
+  heygen-avatar credits
   heygen-avatar simulator --port 8765
   echo '{{"type": "session.state_updated", "state": "connected"}}' \\
     | heygen-avatar decode --protocol lite --direction server
@@ -354,7 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
-    if args.command in ("sessions", "avatars"):
+    from heygen_core.cli._admin import ADMIN_COMMANDS
+
+    if args.command in ADMIN_COMMANDS:
         from heygen_core.cli._admin import run_admin
 
         return run_admin(args, sys.stdout, sys.stderr)

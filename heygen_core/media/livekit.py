@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from heygen_core.media.room import (
     DataMessage,
     MediaRoom,
     ParticipantEvent,
+    ParticipantWatch,
     VideoFormat,
     VideoFrame,
     check_pcm16,
@@ -125,6 +126,7 @@ class LiveKitRoom(MediaRoom):
         self._left = False
         self._tracks: EventHub[_TrackEvent] = EventHub()
         self._participants: EventHub[ParticipantEvent] = EventHub()
+        self._watch = ParticipantWatch()
         self._data: EventHub[DataMessage] = EventHub()
         self._streams: set[rtc.AudioStream | rtc.VideoStream] = set()
         self._source: rtc.AudioSource | None = None
@@ -173,6 +175,7 @@ class LiveKitRoom(MediaRoom):
         for participant in room.remote_participants.values():
             if is_user(participant.identity, self._own_identity()):
                 await self._participants.emit(ParticipantEvent("joined", participant.identity))
+        self._watch.changed()
 
     async def disconnect(self) -> None:
         """Leave the room; every iterator ends. Safe to call more than once."""
@@ -198,6 +201,26 @@ class LiveKitRoom(MediaRoom):
             return ()
         own = self._own_identity()
         return tuple(i for i in self._room.remote_participants if is_user(i, own))
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Identities of everyone else in the room now, the avatar included."""
+        if self._room is None or not self._joined or self._left:
+            return ()
+        own = self._own_identity()
+        return tuple(i for i in self._room.remote_participants if i != own)
+
+    async def wait_for_participants(
+        self, identities: Iterable[str], limit: float
+    ) -> tuple[str, ...]:
+        """Wait until all of `identities` are in the room; return those still missing.
+
+        Empty once they are all there; gives up after `limit` seconds, or
+        at once when the room is left.
+        """
+        # The SDK's `remote_participants` is the truth; its events only say
+        # when to look again.
+        return await self._watch.wait(identities, lambda: self.participants, limit)
 
     def avatar_audio(self, sample_rate: int = 24_000) -> AsyncIterator[AudioChunk]:
         """The avatar's voice (participant ``heygen`` only), mono, at `sample_rate`."""
@@ -287,6 +310,7 @@ class LiveKitRoom(MediaRoom):
         self._tracks.finish()
         self._participants.finish()
         self._data.finish()
+        self._watch.close()
 
     def _on_track(
         self,
@@ -298,11 +322,13 @@ class LiveKitRoom(MediaRoom):
         asyncio.get_running_loop().create_task(self._tracks.emit(event))
 
     def _on_joined(self, participant: rtc.RemoteParticipant) -> None:
+        self._watch.changed()
         if is_user(participant.identity, self._own_identity()):
             joined = ParticipantEvent("joined", participant.identity)
             asyncio.get_running_loop().create_task(self._participants.emit(joined))
 
     def _on_left(self, participant: rtc.RemoteParticipant) -> None:
+        self._watch.changed()
         if is_user(participant.identity, self._own_identity()):
             left = ParticipantEvent("left", participant.identity)
             asyncio.get_running_loop().create_task(self._participants.emit(left))

@@ -10,7 +10,8 @@ sessions and the embedded simulator's for offline ones among them.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -143,6 +144,58 @@ async def present_then_changes(
         yield event
 
 
+class ParticipantWatch:
+    """Callers waiting for participants to be in a room (for `MediaRoom` implementations).
+
+    The room calls `changed` whenever someone joins or leaves and `close`
+    once it is left; `wait` re-reads who is there at each change.
+    """
+
+    def __init__(self) -> None:
+        self._wakers: set[asyncio.Future[None]] = set()
+        self._closed = False
+
+    def changed(self) -> None:
+        """Someone joined or left: waiters look again."""
+        for waker in self._wakers:
+            if not waker.done():
+                waker.set_result(None)
+
+    def close(self) -> None:
+        """The room was left: waiters stop waiting (those missing stay missing)."""
+        self._closed = True
+        self.changed()
+
+    async def wait(
+        self,
+        identities: Iterable[str],
+        present: Callable[[], Collection[str]],
+        limit: float,
+    ) -> tuple[str, ...]:
+        """Wait until every one of `identities` is in `present()`; return those missing.
+
+        Returns at once when the room has been left, and after `limit`
+        seconds at the latest; an empty tuple means everyone is there.
+        """
+        needed = tuple(dict.fromkeys(identities))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            here = set(present())
+            missing = tuple(identity for identity in needed if identity not in here)
+            remaining = deadline - loop.time()
+            if not missing or self._closed or remaining <= 0:
+                return missing
+            waker: asyncio.Future[None] = loop.create_future()
+            self._wakers.add(waker)
+            try:
+                # asyncio.wait, not wait_for: a timeout must not cancel the waker
+                # while `changed` may be resolving it.
+                await asyncio.wait({waker}, timeout=remaining)
+            finally:
+                self._wakers.discard(waker)
+
+
 class MediaRoom(abc.ABC):
     """A session's room, as heygen-core uses it. Leave it with `disconnect()`."""
 
@@ -162,6 +215,26 @@ class MediaRoom(abc.ABC):
     @abc.abstractmethod
     def users(self) -> tuple[str, ...]:
         """Identities of the users in the room now (the avatar left out)."""
+
+    @property
+    @abc.abstractmethod
+    def participants(self) -> tuple[str, ...]:
+        """Identities of everyone else in the room now, the avatar included.
+
+        Unlike `users`, it counts the avatar (``heygen``) and the service's
+        agent (``liveavatar-agent-<session_id>``) once they have joined.
+        """
+
+    @abc.abstractmethod
+    async def wait_for_participants(
+        self, identities: Iterable[str], limit: float
+    ) -> tuple[str, ...]:
+        """Wait until all of `identities` are in the room; return those still missing.
+
+        An empty tuple means they are all there. It gives up after `limit`
+        seconds, or at once when the room is left; it never raises for that.
+        Call it before or after `connect`.
+        """
 
     @abc.abstractmethod
     def avatar_audio(self, sample_rate: int = 24_000) -> AsyncIterator[AudioChunk]:

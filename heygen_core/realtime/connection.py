@@ -86,6 +86,10 @@ class RealtimeConnection:
             are reported in a `ConnectionLost` event, which also comes when
             the service ends the session (with ``reconnecting=False``).
         open_timeout: Seconds allowed to open the socket.
+        first_frame: An event sent first on every socket (the first and each
+            reconnected one, since a new socket starts afresh), as soon as
+            the session is ready and before any command held by the gate:
+            LITE's ``start`` frame (`PumpConfig.send_audio_format`).
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class RealtimeConnection:
         reconnect: RetryPolicy | None = None,
         lost_utterances: Callable[[bool], tuple[str, ...]] | None = None,
         open_timeout: float = 10.0,
+        first_frame: BaseModel | None = None,
     ) -> None:
         if ready_timeout <= 0:
             raise ValueError("ready_timeout must be positive (seconds)")
@@ -120,6 +125,9 @@ class RealtimeConnection:
         )
         self.lost_utterances = lost_utterances
         self.open_timeout = open_timeout
+        self._first_frame = encode(first_frame) if first_frame is not None else None
+        self._first_frame_due = False
+        self._first_frame_lock = asyncio.Lock()
         self.session_state: str | None = None
         self._ws: ClientConnection | None = None
         self._ready = asyncio.Event()
@@ -149,6 +157,7 @@ class RealtimeConnection:
     async def connect(self) -> None:
         """Open the socket and start reading; returns before the session is ready."""
         self._ws = await self._open()
+        self._first_frame_due = self._first_frame is not None
         self._tasks.append(asyncio.create_task(self._read_loop(), name="heygen-realtime-reader"))
         self._start_watchdog()
         if self.keep_alive_interval is not None:
@@ -191,6 +200,13 @@ class RealtimeConnection:
             raise RealtimeConnectionError(
                 f"the service did not report 'connected' within {self.ready_timeout:g} s"
             )
+        if self._first_frame_due:
+            # Every sender passes here once the gate opens: the first one sends
+            # the frame while the others queue on the lock, so it leads the socket.
+            async with self._first_frame_lock:
+                if self._first_frame_due and self._first_frame is not None:
+                    await self.send_now(self._first_frame)
+                    self._first_frame_due = False
 
     async def send(self, event: BaseModel) -> None:
         """Send one client event once the session is ready.
@@ -352,6 +368,7 @@ class RealtimeConnection:
             except RealtimeConnectionError as exc:
                 logger.warning("reconnect attempt %d failed: %s", attempt, exc)
                 continue
+            self._first_frame_due = self._first_frame is not None
             if not self.wait_for_connected:
                 self._open_gate()
             else:

@@ -35,17 +35,22 @@ class ProtocolErrorEvent:
 
 @dataclass(frozen=True)
 class ReadyTimeout:
-    """No ``session.state_updated: connected`` arrived within the ready timeout.
+    """The service did not report ready within the ready timeout.
 
-    With the default fallback the ready gate opens anyway (not every mode is
-    reported to send that state); commands sent before the service was really
-    ready may have been dropped by it.
+    On a control socket: no ``session.state_updated: connected`` arrived. In
+    a FULL (or agent-connector) session: participants the session needs had
+    not joined its room (`missing` names them). With the default fallback the
+    ready gate opens anyway (not every mode is reported to send that state);
+    commands sent before the service was really ready may have been dropped.
 
     Attributes:
         waited: Seconds waited.
+        missing: FULL: the room's participants that had not joined
+            (``heygen``, ``liveavatar-agent-<session_id>``); empty on a socket.
     """
 
     waited: float
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

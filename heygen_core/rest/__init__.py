@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from heygen_core._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from heygen_core.rest.credits import CREDITS_PER_MINUTE, ensure_credits
     from heygen_core.rest.liveavatar_client import LiveAvatarClient
     from heygen_core.rest.redaction import REDACTED, redacted_repr
     from heygen_core.rest.result import ApiResult
@@ -22,22 +23,26 @@ if TYPE_CHECKING:
     from heygen_core.rest.transport import RestClient
 
 __all__ = [
+    "CREDITS_PER_MINUTE",
     "REDACTED",
     "ApiResult",
     "LiveAvatarClient",
     "RestClient",
     "RetryPolicy",
     "StreamingClient",
+    "ensure_credits",
     "redacted_repr",
 ]
 
 _LAZY = {
+    "CREDITS_PER_MINUTE": "heygen_core.rest.credits",
     "REDACTED": "heygen_core.rest.redaction",
     "ApiResult": "heygen_core.rest.result",
     "LiveAvatarClient": "heygen_core.rest.liveavatar_client",
     "RestClient": "heygen_core.rest.transport",
     "RetryPolicy": "heygen_core.rest.retry",
     "StreamingClient": "heygen_core.rest.streaming_client",
+    "ensure_credits": "heygen_core.rest.credits",
     "redacted_repr": "heygen_core.rest.redaction",
 }
 

@@ -5,6 +5,10 @@ commands on the agent-control topic and the avatar answers on the
 agent-response topic (topics and the avatar's identity come from
 ``heygen_models.full``, which declares them). The service speaks with its
 own voice and LLM, so the commands carry text, not audio.
+
+Agent-connector sessions (a LITE token with an ElevenLabs agent config:
+no LITE socket) run on the same event system, plus the connector's own
+``elevenlabs_agent_command`` commands (`send_connector_command`).
 """
 
 from __future__ import annotations
@@ -16,15 +20,23 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from heygen_models import full
-from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
+from heygen_models.full import (
+    AGENT_CONTROL_TOPIC,
+    AGENT_IDENTITY_PREFIX,
+    AGENT_RESPONSE_TOPIC,
+    AVATAR_IDENTITY,
+)
+from pydantic import MISSING
 
 from heygen_core.errors import ProtocolError
 from heygen_core.media.room import MediaRoom
 from heygen_core.protocol.codec import decode, encode
 from heygen_core.protocol.events import FullServerEvent
+from heygen_core.protocol.renamed_fields import stop_reason
 from heygen_core.realtime.events import ProtocolErrorEvent
 
 logger = logging.getLogger("heygen_core.session")
+
 
 _EXCERPT = 200
 
@@ -38,6 +50,8 @@ class FullDriver:
             packet as a `ProtocolErrorEvent`).
         on_end: Called once the room's data stream ends (the room was left
             or closed), so the session's event stream ends with it.
+        session_id: The session's id: names the service's agent in the room
+            (the ready gate) and is sent with connector commands.
     """
 
     def __init__(
@@ -45,11 +59,29 @@ class FullDriver:
         room: MediaRoom,
         on_event: Callable[[FullServerEvent | ProtocolErrorEvent], Awaitable[None]],
         on_end: Callable[[], None],
+        session_id: str | None = None,
     ) -> None:
         self._room = room
         self._on_event = on_event
         self._on_end = on_end
+        self._session_id = session_id
         self._reader: asyncio.Task[None] | None = None
+        self.stop_reason: str | None = None
+        """Why the service ended the session (its ``session.stopped``), once it has."""
+
+    async def wait_ready(self, limit: float) -> tuple[str, ...]:
+        """Wait until the avatar and the service's agent are in the room; return who is missing.
+
+        A FULL session is ready only once both participants ``heygen`` and
+        ``liveavatar-agent-<session_id>`` have joined (the official SDK waits
+        for both): commands published earlier may reach no one. Returns an
+        empty tuple once both are there, else those still missing after
+        `limit` seconds (or when the room was left first).
+        """
+        required = [AVATAR_IDENTITY]
+        if self._session_id is not None:
+            required.append(AGENT_IDENTITY_PREFIX + self._session_id)
+        return await self._room.wait_for_participants(required, limit)
 
     def start(self) -> None:
         """Start reading the avatar's events."""
@@ -77,6 +109,8 @@ class FullDriver:
             except ProtocolError as error:
                 excerpt = message.payload[:_EXCERPT].decode("utf-8", "replace")
                 event = ProtocolErrorEvent(error, excerpt, len(message.payload))
+            if isinstance(event, full.SessionStopped):
+                self.stop_reason = stop_reason(event)
             await self._on_event(event)
         self._on_end()
 
@@ -99,6 +133,69 @@ class FullDriver:
         await self._send(
             full.AvatarSpeakResponse(
                 event_type=full.AVATAR_SPEAK_RESPONSE_TAG, text=text, event_id=event_id
+            )
+        )
+        return event_id
+
+    async def send_user_message(self, text: str) -> str:
+        """Connector: the user says `text` to the agent (as typed); returns the event id."""
+        event_id = _new_id()
+        await self._send(
+            full.ElevenlabsAgentCommand(
+                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
+                event_id=event_id,
+                session_id=self._session_id or MISSING,
+                source_event_id=None,
+                elevenlabs_event_type="user_message",
+                data=full.ElevenlabsCommandData(text=text),
+            )
+        )
+        return event_id
+
+    async def send_contextual_update(self, text: str) -> str:
+        """Connector: give the agent silent context; returns the event id."""
+        event_id = _new_id()
+        await self._send(
+            full.ElevenlabsAgentCommand(
+                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
+                event_id=event_id,
+                session_id=self._session_id or MISSING,
+                source_event_id=None,
+                elevenlabs_event_type="contextual_update",
+                data=full.ElevenlabsCommandData(text=text),
+            )
+        )
+        return event_id
+
+    async def send_user_activity(self) -> str:
+        """Connector: tell the agent the user is active (no payload); returns the event id."""
+        event_id = _new_id()
+        await self._send(
+            full.ElevenlabsAgentCommand(
+                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
+                event_id=event_id,
+                session_id=self._session_id or MISSING,
+                source_event_id=None,
+                elevenlabs_event_type="user_activity",
+            )
+        )
+        return event_id
+
+    async def send_tool_result(
+        self, tool_call_id: str, result: str, *, is_error: bool, source_event_id: str | None
+    ) -> str:
+        """Connector: answer the agent's ``client_tool_call``; returns the event id."""
+        event_id = _new_id()
+        await self._send(
+            full.ElevenlabsAgentCommand(
+                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
+                event_id=event_id,
+                session_id=self._session_id or MISSING,
+                source_event_id=source_event_id,
+                elevenlabs_event_type="client_tool_result",
+                data=full.ElevenlabsCommandData(
+                    tool_call_id=tool_call_id, result=result, is_error=is_error
+                ),
             )
         )
         return event_id

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
+
+from heygen_models import lite
 
 from heygen_core.audio.format import AudioInput
 from heygen_core.audio.pump import AudioPump, PumpConfig
@@ -67,6 +69,8 @@ class LiteDriver:
             keep_alive_interval=settings.keep_alive_interval,
             rest_keep_alive=settings.rest_keep_alive,
             reconnect=settings.reconnect,
+            # Sent first on each socket, reconnected ones included.
+            first_frame=audio_format_frame() if sends_audio_format(dialect, settings) else None,
         )
         # The pump subscribes first: see `on_event` above.
         self.pump = AudioPump(self.connection, settings.pump)
@@ -75,7 +79,7 @@ class LiteDriver:
     async def open(self) -> None:
         """Connect the socket and wait until the service is ready for commands."""
         await self.connection.connect()
-        await self.connection.wait_ready()
+        await self.connection.wait_ready()  # sends the `start` frame, when asked
 
     async def close(self) -> None:
         """Mark unfinished utterances lost and close the socket (idempotent)."""
@@ -114,3 +118,25 @@ class LiteDriver:
     async def stop_listening(self) -> None:
         """Take the avatar out of its listening pose."""
         await self.pump.stop_listening()
+
+
+def sends_audio_format(dialect: Dialect, settings: SocketSettings) -> bool:
+    """Whether a socket sends LITE's ``start`` frame: asked for, and a LITE-dialect socket."""
+    return dialect == "lite" and settings.pump is not None and settings.pump.send_audio_format
+
+
+def audio_format_frame() -> lite.AudioFormatStart:
+    """The LITE ``start`` frame announcing the audio format (`PumpConfig.send_audio_format`).
+
+    The schema fixes each of its fields to the one format the service takes,
+    so every value is read from the generated model, never spelt here.
+    """
+    values: dict[str, object] = {}
+    for name, info in lite.AudioFormatStart.model_fields.items():
+        if not info.is_required():
+            continue
+        # A one-value enum is a Literal; a fixed integer is a ge == le bound.
+        choices = get_args(info.annotation)
+        bounds = [getattr(m, "ge", None) for m in info.metadata]
+        values[name] = choices[0] if choices else next(b for b in bounds if b is not None)
+    return lite.AudioFormatStart.model_validate(values)

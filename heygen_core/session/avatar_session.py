@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Literal
 from urllib.parse import urlencode
@@ -27,7 +27,7 @@ from heygen_core.errors import HeyGenError, SessionError
 from heygen_core.media.registry import open_room
 from heygen_core.media.room import MediaRoom
 from heygen_core.realtime.connection import Dialect, EventCallback, RealtimeConnection
-from heygen_core.realtime.events import SessionEvent
+from heygen_core.realtime.events import ReadyTimeout, SessionEvent
 from heygen_core.realtime.hub import EventHub
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.retry import RetryPolicy
@@ -97,6 +97,10 @@ class AvatarSession:
         )
         self._lite: LiteDriver | None = None
         self._full: FullDriver | None = None
+        self.connector = False
+        """Whether this is an agent-connector session (a LITE token with an ElevenLabs
+        agent config): it has no LITE socket and runs on FULL events, with the
+        connector's commands (`send_user_message`, `send_tool_result`, ...)."""
         self.session_id: str | None = None
         """The service's session id, once created."""
         self.start_data: la.StartSessionData | st.NewSessionData | None = None
@@ -128,6 +132,7 @@ class AvatarSession:
         media_role: Literal["agent", "client"] = "agent",
         http: aiohttp.ClientSession | None = None,
         pump: PumpConfig | None = None,
+        send_audio_format: bool = False,
         ready_timeout: float = 10.0,
         ready_fallback: Literal["open", "raise"] = "open",
         keep_alive_interval: float | None = 60.0,
@@ -157,9 +162,16 @@ class AvatarSession:
                 with the client token). FULL always joins as the client.
             http: An aiohttp session to share (not closed by the session).
             pump: Chunking and pacing of audio.
-            ready_timeout: Seconds to wait for the service to report ready.
+            send_audio_format: LITE: send the ``start`` frame announcing the
+                audio format (PCM16, 24 kHz, mono) first on the socket, once
+                it is ready, and again on each reconnected socket, as HeyGen's
+                own starter agent does. Off by default: the format is fixed.
+                Same as ``PumpConfig(send_audio_format=True)``; either turns it on.
+            ready_timeout: Seconds to wait for the service to report ready
+                (FULL: for the avatar and the service's agent to join the room).
             ready_fallback: When it does not: ``"open"`` sends anyway (and
-                emits `ReadyTimeout`), ``"raise"`` fails the session.
+                emits `ReadyTimeout`, naming who was missing in FULL),
+                ``"raise"`` fails the session with `SessionError`.
             keep_alive_interval: Seconds between keep-alives (None: off).
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
@@ -187,16 +199,13 @@ class AvatarSession:
             session._created = True
             started = await client.start_session(token.data.session_token)
             data = session.start_data = started.data
+            # No ws_url in a LITE session: an agent connector (ElevenLabs),
+            # which runs on FULL events in the room (see `open`).
             ws_url = data.ws_url if isinstance(data.ws_url, str) else None
-            if not full and ws_url is None:
-                raise SessionError(
-                    "the service returned no ws_url: this session has no LITE control socket "
-                    "(an ElevenLabs-agent session uses FULL-mode events instead)"
-                )
             agent = data.livekit_agent_token if isinstance(data.livekit_agent_token, str) else None
-            # A bot feeding the avatar joins as the agent; FULL commands are
-            # sent as the client, as the official SDK does.
-            as_client = full or media_role == "client" or agent is None
+            # A bot feeding the avatar joins as the agent; FULL and connector
+            # commands are sent as the client, as the official SDK does.
+            as_client = full or ws_url is None or media_role == "client" or agent is None
             room_token = data.livekit_client_token if as_client else agent
             return _Endpoints(ws_url, "lite", data.livekit_url, room_token)
 
@@ -209,7 +218,9 @@ class AvatarSession:
             setup=setup,
             stop=stop,
             clients=(client,),
-            pump_config=pump,
+            pump_config=(
+                replace(pump or PumpConfig(), send_audio_format=True) if send_audio_format else pump
+            ),
             ready_timeout=ready_timeout,
             ready_fallback=ready_fallback,
             keep_alive_interval=keep_alive_interval,
@@ -320,14 +331,18 @@ class AvatarSession:
         Prefer ``async with``; after `open()` you must call `aclose()`.
         """
         endpoints = await self._setup(self)
-        if self._join_room:
+        self.connector = self.mode == "LITE" and endpoints.ws_url is None
+        if self._join_room or self.connector:
             if not endpoints.room_url or not endpoints.room_token:
                 raise SessionError("the service returned no LiveKit URL or token for this session")
             room = self._room = open_room(endpoints.room_url)
             await room.connect(endpoints.room_url, endpoints.room_token)
-            if self.mode == "FULL":
-                self._full = FullDriver(room, self._events.emit, self._events.finish)
-                self._full.start()
+            if self.mode == "FULL" or self.connector:
+                full = self._full = FullDriver(
+                    room, self._events.emit, self._events.finish, self.session_id
+                )
+                full.start()
+                await self._wait_full_ready(full)
         if endpoints.ws_url is None:
             return
         logger.info("session %s started; connecting %s socket", self.session_id, endpoints.dialect)
@@ -336,6 +351,23 @@ class AvatarSession:
             endpoints.ws_url, endpoints.dialect, self._socket_settings, self._events.emit
         )
         await self._lite.open()
+
+    async def _wait_full_ready(self, full: FullDriver) -> None:
+        """The FULL ready gate, with the same timeout and fallback as a socket's."""
+        settings = self._socket_settings
+        missing = await full.wait_ready(settings.ready_timeout)
+        if not missing:
+            return
+        names = " and ".join(repr(identity) for identity in missing)
+        if settings.ready_fallback == "raise":
+            raise SessionError(
+                f"{names} did not join the session's room within {settings.ready_timeout:g} s: "
+                "the session is not ready (ready_fallback='open' sends commands anyway)"
+            )
+        logger.warning(
+            "%s did not join the room within %.1f s; sending anyway", names, settings.ready_timeout
+        )
+        await self._events.emit(ReadyTimeout(settings.ready_timeout, missing))
 
     async def aclose(self) -> None:
         """Close the socket and stop the session through REST, exactly once.
@@ -432,7 +464,7 @@ class AvatarSession:
 
     def _commands(self, command: str) -> FullDriver:
         """The FULL driver, for `command`; raises in a LITE session or outside `async with`."""
-        if self.mode != "FULL":
+        if self.mode != "FULL" and not self.connector:
             raise SessionError(f"{command} is a FULL-mode command; this is a LITE session")
         if self._full is None or self._stopped:
             raise SessionError(
@@ -440,13 +472,75 @@ class AvatarSession:
             )
         return self._full
 
+    def _connector(self, command: str) -> FullDriver:
+        """The FULL driver of a connector session, for `command`."""
+        if not self.connector:
+            raise SessionError(
+                f"{command} is an agent-connector command: start a LITE session with an "
+                "agent config (elevenlabs_agent_config), inside `async with`"
+            )
+        return self._commands(command)
+
+    def _not_connector(self, command: str) -> FullDriver:
+        if self.connector:
+            raise SessionError(
+                f"{command} is not available in an agent-connector session: its agent owns "
+                "what the avatar says (use send_user_message)"
+            )
+        return self._commands(command)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """FULL and connector sessions: why the service ended the session, once it has.
+
+        Read from its ``session.stopped``, whichever name the field has there
+        (``end_reason`` or ``stop_reason``); None until then.
+        """
+        return self._full.stop_reason if self._full is not None else None
+
     async def speak_text(self, text: str) -> str:
         """FULL: make the avatar say `text`; returns the command's event id."""
-        return await self._commands("speak_text").speak_text(text)
+        return await self._not_connector("speak_text").speak_text(text)
 
     async def speak_response(self, text: str) -> str:
         """FULL: let the avatar's LLM answer `text` and speak the answer; returns the event id."""
-        return await self._commands("speak_response").speak_response(text)
+        return await self._not_connector("speak_response").speak_response(text)
+
+    async def send_user_message(self, text: str) -> str:
+        """Connector: send the agent a user message (as if typed); returns the event id.
+
+        The agent answers with ``elevenlabs_agent_event`` events and the
+        avatar speaks its answer (``avatar.speak_started`` / ``_ended``).
+        """
+        return await self._connector("send_user_message").send_user_message(text)
+
+    async def send_contextual_update(self, text: str) -> str:
+        """Connector: give the agent context it uses without answering; returns the event id."""
+        return await self._connector("send_contextual_update").send_contextual_update(text)
+
+    async def send_user_activity(self) -> str:
+        """Connector: tell the agent the user is active (keeps it from taking over)."""
+        return await self._connector("send_user_activity").send_user_activity()
+
+    async def send_tool_result(
+        self,
+        tool_call_id: str,
+        result: str,
+        *,
+        is_error: bool = False,
+        source_event_id: str | None = None,
+    ) -> str:
+        """Connector: answer the agent's ``client_tool_call``; returns the event id.
+
+        Args:
+            tool_call_id: The ``tool_call_id`` of the call (in its event's ``data``).
+            result: The tool's result, as text.
+            is_error: Whether the tool failed (`result` then says how).
+            source_event_id: The ``event_id`` of the call's event, if wanted.
+        """
+        return await self._connector("send_tool_result").send_tool_result(
+            tool_call_id, result, is_error=is_error, source_event_id=source_event_id
+        )
 
     async def start_push_to_talk(self) -> None:
         """FULL, push-to-talk sessions: the user starts talking."""

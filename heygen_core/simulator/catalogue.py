@@ -1,7 +1,9 @@
-"""The simulated LiveAvatar avatars and voices.
+"""The simulated LiveAvatar catalogue: avatars, voices, agents, contexts, languages.
 
 A small built-in catalogue: public (stock) avatars and voices shared by every
-account, and per-account private avatars and voices. Each account (API key)
+account, per-account private avatars and voices, the seed voice agents and
+contexts every account starts with (`heygen_core.simulator.accounts` keeps
+them), and the fixed lists of languages and managed LLM models. Each account (API key)
 starts from its own copy of the built-in private avatars, so one test's PATCH
 or DELETE does not leak into another account. Entries are the generated
 models themselves, so they cannot drift from the schema.
@@ -75,6 +77,77 @@ def _public_voices() -> list[la.Voice]:
     ]
 
 
+SEED_CONTEXT_ID = "5b9dba8a-aa31-11f0-a6ee-066a7fa2e369"
+"""The context every account starts with (the schema's example ``context_id``)."""
+
+
+def seed_voice_agents() -> list[la.StoredVoiceAgent]:
+    """Return the voice agents every account starts with (the first is the schema's example)."""
+    return [
+        la.StoredVoiceAgent(
+            id="4737ace9-ad5f-4d09-9577-4c0b9ba3dbd7",
+            name="Support agent",
+            agent_type="liveavatar_agent",
+            agent_configuration=la.VoiceAgentConfiguration.model_validate(
+                {
+                    "voice_id": "c2527536-6d1f-4412-a643-53a3497dada9",
+                    "context_id": SEED_CONTEXT_ID,
+                    "llm_settings": {"provider": "openai", "model": "gpt-4o-mini"},
+                }
+            ),
+            created_at=_CREATED_AT,
+            updated_at=_CREATED_AT,
+        ),
+        la.StoredVoiceAgent(
+            id="a3c1e5f7-2b4d-4e6f-8a0b-1c2d3e4f5a6b",
+            name="ElevenLabs receptionist",
+            agent_type="elevenlabs_agent",
+            agent_configuration=la.VoiceAgentConfiguration.model_validate(
+                {"agent_id": "agent_01jz8x7y6w5v4t3s2r1q0p"}
+            ),
+            created_at=_CREATED_AT,
+            updated_at=_CREATED_AT,
+        ),
+    ]
+
+
+def seed_contexts() -> list[la.Context]:
+    """Return the contexts every account starts with."""
+    return [
+        la.Context(
+            id=SEED_CONTEXT_ID,
+            name="Billing support",
+            prompt="You are a billing support agent for Acme. Greet ${customer_name} by name.",
+            opening_text="Hi ${customer_name}, how can I help with your bill?",
+            created_at=_CREATED_AT,
+            updated_at=_CREATED_AT,
+            required_dynamic_variables=["customer_name"],
+            links=[],
+        )
+    ]
+
+
+def languages() -> list[la.Language]:
+    """Return the supported languages (a fixed list)."""
+    names = {
+        "en": "English",
+        "es": "Spanish",
+        "fr": "French",
+        "de": "German",
+        "it": "Italian",
+        "pt": "Portuguese",
+        "ja": "Japanese",
+        "zh": "Chinese",
+        "multi": "Multilingual",
+    }
+    return [la.Language(code=code, language=name) for code, name in names.items()]
+
+
+def llm_models() -> la.LlmModels:
+    """Return the managed LLM models per provider (a fixed list)."""
+    return la.LlmModels({"openai": ["gpt-4o", "gpt-4o-mini", "gpt-5-nano", "gpt-5.4-nano"]})
+
+
 class Catalogue:
     """Avatars and voices, public and per account.
 
@@ -129,6 +202,21 @@ class Catalogue:
         """Return a voice `owner` can use (public or their own)."""
         found = self._public_voices.get(voice_id)
         return found if found is not None else self._private_voices.get(owner, {}).get(voice_id)
+
+    def is_public_voice(self, voice_id: str) -> bool:
+        """Tell whether `voice_id` is a public (stock) voice."""
+        return voice_id in self._public_voices
+
+    def rename_voice(self, owner: str, voice_id: str, name: str) -> la.Voice:
+        """Rename one of `owner`'s private voices and return it (KeyError if absent)."""
+        voices = self._private_voices.get(owner, {})
+        fields = voices[voice_id].model_dump(exclude_unset=True)
+        voices[voice_id] = la.Voice.model_validate({**fields, "name": name})
+        return voices[voice_id]
+
+    def delete_voice(self, owner: str, voice_id: str) -> la.Voice:
+        """Remove one of `owner`'s private voices and return it (KeyError if absent)."""
+        return self._private_voices.get(owner, {}).pop(voice_id)
 
     def add_voice(self, owner: str, request: la.ThirdPartyVoiceRequest) -> la.Voice:
         """Register a third-party voice as a private voice of `owner`; return it."""

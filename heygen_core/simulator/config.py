@@ -56,10 +56,19 @@ class SimulatorConfig:
             the spec's default is 100. Clients should treat it as opaque.
         streaming_success_code: ``code`` of Streaming success envelopes (100;
             the string ``"SUCCESS"`` was also seen).
+        avatar_join_delay_seconds: Seconds after a session starts before its
+            avatar (participant ``heygen``) joins its room; 0 is at once.
+            Tests of the FULL ready gate, which waits for it, raise it.
+        agent_join_delay_seconds: Seconds after a FULL or connector session
+            starts before the service's agent (``liveavatar-agent-<session_id>``)
+            joins its room; 0 is at once.
         avatar_frame_rate: Frames a second of the simulated avatar's video
             (its audio is sent at the same ticks).
         avatar_video_width: Width in pixels of the avatar's video.
         avatar_video_height: Height in pixels of the avatar's video.
+        starting_credits: LiveAvatar credits each account starts with; billed
+            (non-sandbox) sessions use them up per minute, and
+            ``get_credits`` reports what is left.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -75,9 +84,12 @@ class SimulatorConfig:
     realtime_alpha_ready_gate: bool = False
     liveavatar_success_code: int = 1000
     streaming_success_code: int | str = 100
+    avatar_join_delay_seconds: float = 0.0
+    agent_join_delay_seconds: float = 0.0
     avatar_frame_rate: float = 25.0
     avatar_video_width: int = 160
     avatar_video_height: int = 90
+    starting_credits: float = 1000.0
 
     def __post_init__(self) -> None:
         if self.api_key is not None and not self.api_key:
@@ -92,7 +104,7 @@ class SimulatorConfig:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{item.name} must be a number, got {type(value).__name__}")
-            if item.name == "connect_delay_seconds":
+            if item.name.endswith("_delay_seconds"):
                 if value < 0:
                     raise ValueError(f"{item.name} must be >= 0, got {value}")
             elif value <= 0:

@@ -38,7 +38,7 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from aiohttp import WSMsgType, web
 from heygen_models import lite, realtime_alpha
-from pydantic import BaseModel
+from pydantic import MISSING, BaseModel
 
 from heygen_core.errors import ProtocolError
 from heygen_core.protocol.codec import UnknownEvent, decode, encode, event_union
@@ -229,6 +229,7 @@ class _Connection:
         self.playback = _Playback(self)
         self.utterances: dict[str, _Item] = {}
         self.interrupted: set[str] = set()
+        self.anonymous_utterance: str | None = None
         self.listening = False
         self.lite_state: Literal["idle", "listening", "talking"] = "idle"
         self.alpha_status: Literal["idle", "listening", "talking"] = "idle"
@@ -394,7 +395,7 @@ class _Connection:
         if isinstance(event, lite.AgentSpeak):
             self._speak(event)
         elif isinstance(event, lite.AgentSpeakEnd):
-            item = self.utterances.get(event.event_id)
+            item = self.utterances.get(self._utterance_id(event.event_id, ending=True))
             if item is not None:
                 self.playback.close(item)
             # else: an interrupted or unknown utterance; the service says nothing.
@@ -420,8 +421,24 @@ class _Connection:
 
     # -- LITE playback --------------------------------------------------------------------
 
+    def _utterance_id(self, event_id: str | MISSING, *, ending: bool = False) -> str:
+        """The utterance a chunk or end belongs to; one without `event_id` joins the open one.
+
+        Other clients send ``agent.speak`` and ``agent.speak_end`` without
+        ``event_id``: their chunks make one utterance until the next end,
+        under an id the simulator makes up (and reports in its events).
+        """
+        if isinstance(event_id, str):
+            return event_id
+        current = self.anonymous_utterance
+        if current is None:
+            current = self.anonymous_utterance = f"anonymous-{uuid.uuid4()}"
+        if ending:
+            self.anonymous_utterance = None
+        return current
+
     def _speak(self, event: lite.AgentSpeak) -> None:
-        event_id = event.event_id
+        event_id = self._utterance_id(event.event_id)
         if event_id in self.interrupted:
             self.hub.chunks_after_interrupt += 1
             return

@@ -21,6 +21,7 @@ from heygen_core.simulator.controls import SimulatorControls, SimulatorParts
 from heygen_core.simulator.faults import FaultQueue
 from heygen_core.simulator.limits import RateLimiter, Reaper
 from heygen_core.simulator.realtime_ws import RealtimeHub
+from heygen_core.simulator.rest.account_routes import AccountRoutes
 from heygen_core.simulator.rest.auth import Authenticator
 from heygen_core.simulator.rest.endpoint import Call, Endpoint, Handler, add_routes
 from heygen_core.simulator.rest.liveavatar_routes import LiveAvatarRoutes
@@ -67,7 +68,10 @@ def build_app(runtime: Runtime, realtime: RealtimeHub | None = None) -> web.Appl
         (
             "liveavatar",
             liveavatar_dialect,
-            LiveAvatarRoutes(runtime, liveavatar_dialect).handlers(),
+            {
+                **LiveAvatarRoutes(runtime, liveavatar_dialect).handlers(),
+                **AccountRoutes(runtime, liveavatar_dialect).handlers(),
+            },
             Authenticator(api_spec("liveavatar"), runtime.config, liveavatar_bearer),
             False,
         ),

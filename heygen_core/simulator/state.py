@@ -25,6 +25,8 @@ from typing import Literal, TypeAlias
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
+from heygen_core.rest.credits import CREDITS_PER_MINUTE
+from heygen_core.simulator.accounts import AccountStore
 from heygen_core.simulator.catalogue import Catalogue
 from heygen_core.simulator.config import SimulatorConfig
 
@@ -95,6 +97,8 @@ class LiveAvatarSession:
         started_mono / started_unix: When it started, or None.
         ended_mono / ended_unix: When it stopped, or None.
         end_reason: Why it stopped, or None while open.
+        transcript: What was said, in order (its recorded events); cleared
+            by ``delete_session_events``.
     """
 
     id: str
@@ -112,6 +116,7 @@ class LiveAvatarSession:
     ended_mono: float | None = None
     ended_unix: float | None = None
     end_reason: EndReason | None = None
+    transcript: list[la.TranscriptEntry] = field(default_factory=list, repr=False)
 
     @property
     def is_open(self) -> bool:
@@ -125,9 +130,16 @@ class LiveAvatarSession:
 
     @property
     def has_ws_url(self) -> bool:
-        """Whether start returns a LITE WebSocket URL (LITE without an ElevenLabs agent)."""
-        return isinstance(self.request, la.LiteSessionTokenRequest) and not isinstance(
-            self.request.elevenlabs_agent_config, la.ElevenLabsAgentConfig
+        """Whether start returns a LITE WebSocket URL (LITE without a hosted-agent connector).
+
+        A connector (ElevenLabs or Cartesia agent) runs over the FULL event
+        system in the room instead (docs/protocol.md §7).
+        """
+        request = self.request
+        if not isinstance(request, la.LiteSessionTokenRequest):
+            return False
+        return not isinstance(request.elevenlabs_agent_config, la.ElevenLabsAgentConfig) and (
+            not isinstance(request.cartesia_agent_config, la.CartesiaAgentConfig)
         )
 
     def duration(self, now_mono: float) -> float:
@@ -136,6 +148,14 @@ class LiveAvatarSession:
             return 0.0
         end = self.ended_mono if self.ended_mono is not None else now_mono
         return max(0.0, end - self.started_mono)
+
+    def credits_consumed(self, now_mono: float) -> float:
+        """Credits it has used so far (whole seconds, 2 decimals); 0 for sandbox sessions."""
+        if self.is_sandbox:
+            return 0.0
+        # The client's rates (docs/protocol.md §1), so both bill alike.
+        rate = float(CREDITS_PER_MINUTE[self.request.mode])
+        return round(int(self.duration(now_mono)) / 60 * rate, 2)
 
 
 @dataclass(eq=False)
@@ -207,6 +227,7 @@ class SimulatorState:
         self.config = config
         self.clock = clock or Clock()
         self.catalogue = Catalogue()
+        self.accounts = AccountStore()
         self._lock = threading.RLock()
         self._liveavatar: dict[str, LiveAvatarSession] = {}
         self._liveavatar_tokens: dict[str, str] = {}
@@ -280,6 +301,36 @@ class SimulatorState:
             session.status = "started"
             session.started_mono = session.last_activity = now
             session.started_unix = session.updated_unix = self.clock.unix()
+
+    def record_transcript(
+        self, session_id: str, role: Literal["user", "avatar"], text: str
+    ) -> None:
+        """Add an utterance to a LiveAvatar session's transcript (unknown ids are ignored)."""
+        with self._lock:
+            session = self._liveavatar.get(session_id)
+            if session is None:
+                return
+            unix = self.clock.unix()
+            started = session.started_unix if session.started_unix is not None else unix
+            session.transcript.append(
+                la.TranscriptEntry(
+                    role=role,
+                    transcript=text,
+                    absolute_timestamp=int(unix),
+                    relative_timestamp=int(unix - started),
+                )
+            )
+
+    def delete_events(self, session: LiveAvatarSession) -> None:
+        """Forget everything recorded of a LiveAvatar session (its transcript)."""
+        with self._lock:
+            session.transcript.clear()
+
+    def credits_left(self, owner: str) -> float:
+        """Return `owner`'s LiveAvatar credits: the starting credits less every session's use."""
+        now = self.clock.monotonic()
+        used = sum(s.credits_consumed(now) for s in self.liveavatar_sessions(owner))
+        return self.config.starting_credits - used
 
     # ----------------------------------------------------------------- Streaming
 

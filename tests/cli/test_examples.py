@@ -41,6 +41,12 @@ EXPECTED_OUTPUT: dict[str, list[str]] = {
         "avatar: You said: What can you do?",
         "done",
     ],
+    "connector_agent.py": [
+        "agent: {'agent_response': 'You said: Hello!'}",
+        "tool call: get_weather",
+        "agent: {'agent_response': 'The tool said: sunny, 21 degrees'}",
+        "session stopped: True",
+    ],
     "test_with_simulator.py": ["2 passed"],
 }
 

@@ -238,6 +238,42 @@ async def test_users_present_when_joining_reach_iterators_made_before() -> None:
     await room.disconnect()
 
 
+async def test_participants_include_the_avatar_and_waiting_ends_when_all_have_joined() -> None:
+    agent = "liveavatar-agent-s1"
+    sdk = FakeSdkRoom(FakeParticipant("alice"))
+    room = LiveKitRoom(room=cast(rtc.Room, sdk))
+    # Waiting may start before joining: those already there count once joined.
+    waiting = asyncio.create_task(room.wait_for_participants([AVATAR_IDENTITY, agent], 10))
+    await room.connect("wss://livekit.invalid", CANARY)
+    assert room.participants == ("alice",) and room.users == ("alice",)
+    sdk.join(FakeParticipant(AVATAR_IDENTITY))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # the agent is still missing
+    assert room.participants == ("alice", AVATAR_IDENTITY)
+    assert room.users == ("alice",)  # the avatar is a participant, never a user
+    sdk.join(FakeParticipant(agent))
+    assert await asyncio.wait_for(waiting, 5) == ()
+    assert await room.wait_for_participants([AVATAR_IDENTITY], 0.01) == ()  # here: at once
+    await room.disconnect()
+
+
+async def test_waiting_for_participants_names_the_missing_ones() -> None:
+    sdk = FakeSdkRoom(FakeParticipant(AVATAR_IDENTITY))
+    room = await joined_room(sdk)
+    started = time.monotonic()
+    missing = await room.wait_for_participants([AVATAR_IDENTITY, "agent", "other"], 0.3)
+    assert missing == ("agent", "other")
+    assert 0.25 <= time.monotonic() - started < 3
+    sdk.leave(AVATAR_IDENTITY)  # someone leaving counts too
+    assert await room.wait_for_participants([AVATAR_IDENTITY], 0.05) == (AVATAR_IDENTITY,)
+    # Leaving the room ends a wait at once, with who was still missing.
+    waiting = asyncio.create_task(room.wait_for_participants(["agent"], 30))
+    await asyncio.sleep(0.05)
+    await room.disconnect()
+    assert await asyncio.wait_for(waiting, 2) == ("agent",)
+    assert room.participants == ()
+
+
 async def test_publishing_returns_once_the_audio_has_played_out() -> None:
     sdk = FakeSdkRoom(FakeParticipant(AVATAR_IDENTITY))
     room = await joined_room(sdk)

@@ -188,6 +188,45 @@ async def test_every_operation_of_both_apis_answers_its_success_model(
     )
     mine = await ok("liveavatar", "list_voices", query={"voice_type": "private"})
     assert [v.id for v in mine.data.results] == [created.data.voice_id]
+    voice = {"voice_id": created.data.voice_id}
+    assert (await ok("liveavatar", "get_voice_preview", **voice)).data.audio_base64
+    await ok("liveavatar", "update_voice", **voice, body={"name": "Rachel (calm)"})
+    await ok("liveavatar", "delete_voice", **voice)
+    await ok("liveavatar", "delete_session_events", session_id=token.session_id)
+    memory = await ok(
+        "liveavatar",
+        "create_memory",
+        body={"memory_type": "session", "session_id": token.session_id},
+    )
+    assert memory.data.id
+    context_body = {"name": "Billing", "prompt": "Help ${name}.", "opening_text": "Hi!"}
+    context = (await ok("liveavatar", "create_context", body=context_body)).data
+    assert context.required_dynamic_variables == ["name"]
+    cid = {"context_id": context.id}
+    assert (await ok("liveavatar", "get_context", **cid)).data.name == "Billing"
+    await ok("liveavatar", "update_context", **cid, body={**context_body, "name": "Bills"})
+    copy = (await ok("liveavatar", "copy_context", **cid)).data
+    assert copy.name == "Bills (Copy)"
+    listed_contexts = await ok("liveavatar", "list_contexts")
+    assert copy.id in [c.id for c in listed_contexts.data.results]
+    await ok("liveavatar", "delete_context", **cid)
+    secret_body = {"secret_name": "LLM", "secret_value": "sk-x", "secret_type": "LLM_API_KEY"}
+    secret = (await ok("liveavatar", "create_secret", body=secret_body)).data
+    assert [s.id for s in (await ok("liveavatar", "list_secrets")).data.root] == [secret.id]
+    llm_body = {"display_name": "Mine", "model_name": "gpt-4o-mini", "secret_id": secret.id}
+    llm = (await ok("liveavatar", "create_llm_configuration", body=llm_body)).data
+    await ok("liveavatar", "get_llm_configuration", config_id=llm.id)
+    await ok("liveavatar", "update_llm_configuration", config_id=llm.id, body={"display_name": "X"})
+    assert (await ok("liveavatar", "list_llm_configurations")).data.root
+    await ok("liveavatar", "delete_secret", secret_id=secret.id)
+    assert (await ok("liveavatar", "list_llm_models", key=None)).data.root
+    agents = (await ok("liveavatar", "list_voice_agents")).data.root
+    await ok("liveavatar", "get_voice_agent", agent_id=agents[0].id)
+    await ok("liveavatar", "delete_voice_agent", agent_id=agents[0].id)
+    embed = await ok("liveavatar", "create_embed", body={"avatar_id": SANDBOX_AVATAR})
+    assert embed.data.url
+    assert (await ok("liveavatar", "get_credits")).data.credits_left
+    assert (await ok("liveavatar", "list_languages", key=None)).data.root
 
     # Streaming
     bearer = (await ok("streaming", "create_token", body={})).data.token

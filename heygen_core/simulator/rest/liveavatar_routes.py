@@ -7,15 +7,21 @@ answer is built with the generated models.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
+import wave
+from collections.abc import Callable
 
 from heygen_models import liveavatar as la
 
+from heygen_core.simulator.accounts import RecordForeign, RecordMissing
 from heygen_core.simulator.catalogue import SANDBOX_AVATAR_ID
 from heygen_core.simulator.limits import ConcurrencyLimitReached, check_concurrency
 from heygen_core.simulator.rest.endpoint import Call, Handler
 from heygen_core.simulator.rest.paging import page_url, paginate
 from heygen_core.simulator.rest.replies import FieldProblem, LiveAvatarDialect, Refusal, Reply
+from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, tone_speech
 from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import (
@@ -26,8 +32,8 @@ from heygen_core.simulator.state import (
     iso_timestamp,
 )
 
-# Credits per minute (docs/protocol.md §1); sandbox sessions are free.
-_CREDITS_PER_MINUTE = {"FULL": 2.0, "LITE": 1.0}
+# Seconds of a voice preview: long enough to hear, small enough to inline.
+_PREVIEW_SECONDS = 0.5
 
 
 class LiveAvatarRoutes:
@@ -58,6 +64,10 @@ class LiveAvatarRoutes:
             "list_voices": self.list_voices,
             "get_voice": self.get_voice,
             "create_third_party_voice": self.create_third_party_voice,
+            "update_voice": self.update_voice,
+            "delete_voice": self.delete_voice,
+            "get_voice_preview": self.get_voice_preview,
+            "delete_session_events": self.delete_session_events,
         }
 
     # ------------------------------------------------------------------ sessions
@@ -71,6 +81,8 @@ class LiveAvatarRoutes:
             )
         if self._state.catalogue.avatar(call.owner, request.avatar_id) is None:
             raise self._refuse(404, f"Avatar {request.avatar_id} not found")
+        if isinstance(request, la.FullSessionTokenRequest):
+            self._check_references(call, request)
         limit = self._config.default_max_session_duration
         duration = limit
         if isinstance(request.max_session_duration, int):
@@ -214,16 +226,37 @@ class LiveAvatarRoutes:
         )
 
     def get_session_transcript(self, call: Call) -> Reply:
-        """Return an empty transcript (nothing is said in a simulated session over REST)."""
+        """Return the session's recorded transcript, within the query's time window."""
         session = self._owned(call, call.path["session_id"])
+        query = call.query_as(la.TranscriptQuery)
+        start, end = query.start_timestamp, query.end_timestamp
+        entries = [
+            entry
+            for entry in list(session.transcript)
+            if (not isinstance(start, int) or entry.absolute_timestamp >= start)
+            and (not isinstance(end, int) or entry.absolute_timestamp <= end)
+        ]
         return self._ok(
             call,
             la.TranscriptEnvelope(
                 code=self._config.liveavatar_success_code,
                 message="success",
                 data=la.TranscriptData(
-                    session_active=session.is_open, next_timestamp=None, transcript_data=[]
+                    session_active=session.is_open, next_timestamp=None, transcript_data=entries
                 ),
+            ),
+        )
+
+    def delete_session_events(self, call: Call) -> Reply:
+        """Hard-delete a session's recorded events (its transcript goes with them)."""
+        session = self._owned(call, call.path["session_id"])
+        self._state.delete_events(session)
+        return self._ok(
+            call,
+            la.Envelope(
+                code=self._config.liveavatar_success_code,
+                message="Session events deleted",
+                data=None,
             ),
         )
 
@@ -340,6 +373,43 @@ class LiveAvatarRoutes:
             ),
         )
 
+    def update_voice(self, call: Call) -> Reply:
+        """Rename one of the account's private voices (403 for public voices)."""
+        voice_id = self._own_voice(call)
+        name = call.body_as(la.UpdateVoiceRequest).name
+        voice = self._state.catalogue.rename_voice(call.owner, voice_id, name)
+        return self._ok(
+            call,
+            la.VoiceEnvelope(
+                code=self._config.liveavatar_success_code, message="success", data=voice
+            ),
+        )
+
+    def delete_voice(self, call: Call) -> Reply:
+        """Delete one of the account's private voices (403 for public voices)."""
+        voice_id = self._own_voice(call)
+        self._state.catalogue.delete_voice(call.owner, voice_id)
+        return self._ok(
+            call,
+            la.Envelope(
+                code=self._config.liveavatar_success_code, message="Voice deleted", data=None
+            ),
+        )
+
+    def get_voice_preview(self, call: Call) -> Reply:
+        """Return a short WAV of the voice (a tone, pitched per voice), base64-encoded."""
+        voice_id = call.path["voice_id"]
+        if self._state.catalogue.voice(call.owner, voice_id) is None:
+            raise self._refuse(404, f"Voice {voice_id} not found")
+        return self._ok(
+            call,
+            la.VoicePreviewEnvelope(
+                code=self._config.liveavatar_success_code,
+                message="success",
+                data=la.VoicePreview(audio_base64=_preview_wav(voice_id)),
+            ),
+        )
+
     # ------------------------------------------------------------------- helpers
 
     @staticmethod
@@ -398,6 +468,41 @@ class LiveAvatarRoutes:
             raise self._refuse(404, f"Avatar {avatar_id} not found")
         return avatar_id
 
+    def _own_voice(self, call: Call) -> str:
+        voice_id = call.path["voice_id"]
+        catalogue = self._state.catalogue
+        if catalogue.is_public_voice(voice_id):
+            raise self._refuse(403, "Public voices cannot be changed or deleted")
+        if voice_id not in {v.id for v in catalogue.voices(call.owner, private=True)}:
+            raise self._refuse(404, f"Voice {voice_id} not found")
+        return voice_id
+
+    def _check_references(self, call: Call, request: la.FullSessionTokenRequest) -> None:
+        """Refuse a FULL token naming a context, voice agent or LLM the account lacks."""
+        # A dump, not attribute access: `avatar_persona` is deprecated and reading it warns.
+        persona = request.model_dump(include={"avatar_persona"}).get("avatar_persona")
+        context_id = persona.get("context_id") if isinstance(persona, dict) else None
+        accounts = self._state.accounts
+        agent = request.voice_agent
+        wanted: list[tuple[str, Callable[[str, str], object], object]] = [
+            ("Context", accounts.contexts.get, context_id),
+            (
+                "Voice agent",
+                accounts.voice_agents.get,
+                agent.id if isinstance(agent, la.VoiceAgent) else None,
+            ),
+            ("LLM configuration", accounts.llm_configurations.get, request.llm_configuration_id),
+        ]
+        for what, find, record_id in wanted:
+            if not isinstance(record_id, str):
+                continue
+            try:
+                find(call.owner, record_id)
+            except RecordForeign:
+                raise self._refuse(403, f"{what} {record_id} belongs to another account") from None
+            except RecordMissing:
+                raise self._refuse(404, f"{what} {record_id} not found") from None
+
     def _avatar_reply(self, call: Call, avatar: la.Avatar) -> Reply:
         return self._ok(
             call,
@@ -407,8 +512,8 @@ class LiveAvatarRoutes:
         )
 
     def _entry(self, session: LiveAvatarSession) -> la.SessionEntry:
-        duration = int(session.duration(self._state.clock.monotonic()))
-        rate = 0.0 if session.is_sandbox else _CREDITS_PER_MINUTE.get(session.request.mode, 1.0)
+        now = self._state.clock.monotonic()
+        duration = int(session.duration(now))
         return la.SessionEntry(
             id=session.id,
             created_at=iso_timestamp(session.created_unix),
@@ -417,7 +522,7 @@ class LiveAvatarRoutes:
             source="API",
             mode=session.request.mode,
             is_sandbox=session.is_sandbox,
-            credits_consumed=round(duration / 60 * rate, 2),
+            credits_consumed=session.credits_consumed(now),
             end_at=iso_timestamp(session.ended_unix) if session.ended_unix is not None else None,
             end_reason=session.end_reason,
         )
@@ -433,3 +538,15 @@ def _matches(session: LiveAvatarSession, query: la.ListSessionsQuery) -> bool:
         persona = session.request.model_dump(include={"avatar_persona"}).get("avatar_persona")
         return isinstance(persona, dict) and persona.get("context_id") == query.context_id
     return True
+
+
+def _preview_wav(voice_id: str) -> str:
+    """A short 24 kHz mono WAV of the simulated voice, base64-encoded (pitch per voice)."""
+    pcm = tone_speech(_PREVIEW_SECONDS, seed=sum(voice_id.encode()))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(pcm)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

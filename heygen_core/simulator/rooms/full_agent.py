@@ -14,6 +14,25 @@
 - ``session.update``: ``session.updated``; ``session.stop``: the session
   ends (``USER_CLOSED``) and ``session.stopped`` follows.
 
+Connector sessions (a LITE token with an agent config, such as
+``elevenlabs_agent_config``: no ``ws_url``) play an ElevenLabs agent, over
+``elevenlabs_agent_command`` and ``elevenlabs_agent_event``:
+
+- ``user_message``: ``user.transcription`` and a ``user_transcript`` event,
+  then the agent's answer: an ``agent_response`` event (the same echo as
+  above), its transcript and its speech. A message naming the weather makes
+  the agent call the client tool ``get_weather`` instead (a
+  ``client_tool_call`` event) and wait for its result.
+- ``client_tool_result`` for a pending call: the agent answers with the
+  result (``The tool said: ...``), as above.
+- ``contextual_update`` and ``user_activity``: accepted, nothing said.
+- ``session.stopped`` carries ``stop_reason`` there (as the connector pages
+  say), ``end_reason`` in FULL sessions (as the FULL events page says).
+
+The text commands ``avatar.speak_text`` / ``speak_response`` / ``speak_audio``
+are not answered in a connector session (its agent owns what is said), and
+``elevenlabs_agent_command`` is not answered in a FULL one.
+
 Commands that are not valid FULL commands are ignored and counted (the
 service answers nothing). Utterances are spoken one at a time, in order.
 
@@ -94,6 +113,9 @@ class FullAgent:
             isinstance(request, la.FullSessionTokenRequest)
             and request.interactivity_type == "PUSH_TO_TALK"
         )
+        # A LITE token here means an agent connector (no LITE socket).
+        self._connector = isinstance(request, la.LiteSessionTokenRequest)
+        self._pending_tool_calls: set[str] = set()
         self._talking = False
         self._queue: deque[_Utterance] = deque()
         self._current: _Utterance | None = None
@@ -113,7 +135,14 @@ class FullAgent:
         self._room.command_received(str(getattr(command, "event_type", "?")))
         self._state.touch(self._session.id)
         source = _event_id(command)
-        if isinstance(command, full.AvatarSpeakText):
+        if isinstance(command, full.ElevenlabsAgentCommand):
+            if self._connector:
+                self._on_connector_command(source, command)
+        elif self._connector and isinstance(
+            command, full.AvatarSpeakText | full.AvatarSpeakResponse | full.AvatarSpeakAudio
+        ):
+            pass  # the connector's agent owns what is said
+        elif isinstance(command, full.AvatarSpeakText):
             self._say(source, command.text, announce=False)
         elif isinstance(command, full.AvatarSpeakResponse):
             self._emit(full.UserTranscription, source, text=command.text)
@@ -140,10 +169,59 @@ class FullAgent:
             self._state.end(self._session, USER_CLOSED)
         # avatar.start_listening / stop_listening change only the avatar's pose.
 
+    def _on_connector_command(
+        self, source: str | None, command: full.ElevenlabsAgentCommand
+    ) -> None:
+        data = command.data if isinstance(command.data, full.ElevenlabsCommandData) else None
+        kind = command.elevenlabs_event_type
+        if kind == "user_message" and data is not None and isinstance(data.text, str):
+            self._emit(full.UserTranscription, source, text=data.text)
+            self._elevenlabs(
+                source,
+                "user_transcript",
+                user_transcription_event={"user_transcript": data.text},
+            )
+            if "weather" in data.text.lower():
+                call_id = f"call_{uuid.uuid4().hex[:12]}"
+                self._pending_tool_calls.add(call_id)
+                self._elevenlabs(
+                    source,
+                    "client_tool_call",
+                    client_tool_call={
+                        "tool_name": "get_weather",
+                        "tool_call_id": call_id,
+                        "parameters": {"question": data.text},
+                    },
+                )
+            else:
+                self._agent_says(source, _answer(data.text))
+        elif kind == "client_tool_result" and data is not None:
+            pending = data.tool_call_id
+            if isinstance(pending, str) and pending in self._pending_tool_calls:
+                self._pending_tool_calls.discard(pending)
+                result = data.result if isinstance(data.result, str) else ""
+                failed = data.is_error is True
+                self._agent_says(
+                    source, f"The tool failed: {result}" if failed else f"The tool said: {result}"
+                )
+        # contextual_update and user_activity: the agent takes note, says nothing.
+
+    def _agent_says(self, source: str | None, answer: str) -> None:
+        self._elevenlabs(source, "agent_response", agent_response_event={"agent_response": answer})
+        self._say(source, answer, announce=True)
+
+    def _elevenlabs(self, source: str | None, kind: str, **payload: Any) -> None:
+        # `data` is the ElevenLabs event itself, which names its own type.
+        data = full.ElevenlabsEventData.model_validate({"type": kind, **payload})
+        self._emit(full.ElevenlabsAgentEvent, source, elevenlabs_event_type=kind, data=data)
+
     def session_stopped(self, reason: EndReason) -> None:
         """The session ended: stop speaking and say ``session.stopped``."""
         self.cancel()
-        self._emit(full.SessionStopped, None, end_reason=full.SessionEndReason(reason.root))
+        if self._connector:
+            self._emit(full.SessionStopped, None, stop_reason=reason.root)
+        else:
+            self._emit(full.SessionStopped, None, end_reason=full.SessionEndReason(reason.root))
 
     def cancel(self) -> None:
         """Stop speaking at once, without events."""

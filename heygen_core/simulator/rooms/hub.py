@@ -25,7 +25,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
-from heygen_models.full import AGENT_CONTROL_TOPIC, AGENT_RESPONSE_TOPIC, AVATAR_IDENTITY
+from heygen_models.full import (
+    AGENT_CONTROL_TOPIC,
+    AGENT_IDENTITY_PREFIX,
+    AGENT_RESPONSE_TOPIC,
+    AVATAR_IDENTITY,
+)
 
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, FaceRenderer, level_of
@@ -50,7 +55,7 @@ from heygen_core.simulator.rooms.wire import (
     pack_video,
     unpack,
 )
-from heygen_core.simulator.state import EndReason, Session, SimulatorState
+from heygen_core.simulator.state import EndReason, LiveAvatarSession, Session, SimulatorState
 from heygen_core.simulator.threads import call_on_loop
 
 logger = logging.getLogger("heygen_core.simulator")
@@ -113,14 +118,37 @@ class _Room:
     speech: bytearray = field(default_factory=bytearray)
     audio_samples_out: int = 0
     ticker: asyncio.Task[None] | None = None
+    # The service's participants (avatar, agent) that have joined so far, and
+    # the timers of those still to come (`SimulatorConfig.*_join_delay_seconds`).
+    service_here: set[str] = field(default_factory=set)
+    join_timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     @property
     def has_avatar(self) -> bool:
         return self.session_id is not None
 
+    @property
+    def agent_identity(self) -> str | None:
+        """The service's agent, in FULL and connector rooms (it joins with the avatar)."""
+        if self.agent is None or self.session_id is None:
+            return None
+        return AGENT_IDENTITY_PREFIX + self.session_id
+
     def identities(self) -> list[str]:
         names = list(self.members)
-        return [AVATAR_IDENTITY, *names] if self.has_avatar else names
+        if not self.has_avatar:
+            return names
+        service = [
+            identity
+            for identity in (AVATAR_IDENTITY, self.agent_identity)
+            if identity is not None and identity in self.service_here
+        ]
+        return [*service, *names]
+
+    def cancel_joins(self) -> None:
+        for timer in self.join_timers:
+            timer.cancel()
+        self.join_timers.clear()
 
     def broadcast(self, message: str | bytes, *, skip: str | None = None) -> None:
         for identity, member in self.members.items():
@@ -195,20 +223,50 @@ class RoomHub:
             session: The session.
             room: The room to join (a ``livekit_config`` room); default: one
                 named after the session.
-            full: Whether a FULL-mode agent answers commands in the room.
+            full: Whether a FULL-mode agent answers commands in the room. A
+                LiveAvatar session without a LITE socket (an agent connector,
+                such as ElevenLabs') always gets one: it runs on FULL events.
         """
         name = room or session.id
         existing = self._rooms.get(name)
-        agent = FullAgent(_AgentPort(self, session.id), session, self.state) if full else None
+        connector = isinstance(session, LiveAvatarSession) and not session.has_ws_url
+        agent = (
+            FullAgent(_AgentPort(self, session.id), session, self.state)
+            if full or connector
+            else None
+        )
         if existing is not None:  # the user's own room, already joined by them
             existing.session_id, existing.agent = session.id, agent
-            for member in existing.members.values():
-                member.send_control(Joined(AVATAR_IDENTITY))
+            room_of_session = existing
             self._start_ticker(existing)
         else:
-            self._rooms[name] = _Room(name, session.id, agent)
+            room_of_session = self._rooms[name] = _Room(name, session.id, agent)
         self._session_rooms[session.id] = name
+        self._service_joins(room_of_session)
         return name
+
+    def _service_joins(self, room: _Room) -> None:
+        """The avatar and the agent join the room, at once or after their configured delay."""
+        delays = (
+            (AVATAR_IDENTITY, self.config.avatar_join_delay_seconds),
+            (room.agent_identity, self.config.agent_join_delay_seconds),
+        )
+        for identity, delay in delays:
+            if identity is None:
+                continue
+            if delay <= 0:
+                self._service_join(room, identity)
+            else:
+                timer = asyncio.get_running_loop().call_later(
+                    delay, self._service_join, room, identity
+                )
+                room.join_timers.append(timer)
+
+    def _service_join(self, room: _Room, identity: str) -> None:
+        if self._rooms.get(room.name) is not room or identity in room.service_here:
+            return  # the session ended first
+        room.service_here.add(identity)
+        room.broadcast(encode_control(Joined(identity)))
 
     def mint(self, room: str, identity: str, role: str = "client") -> str:
         """Return a room token for `identity` in `room` (role ``client`` or ``agent``)."""
@@ -269,6 +327,7 @@ class RoomHub:
             room.agent.session_stopped(reason)
         del self._session_rooms[session_id]
         del self._rooms[room.name]
+        room.cancel_joins()
         self._ended_rooms.add(room.name)
         if room.ticker is not None:
             room.ticker.cancel()
@@ -280,6 +339,7 @@ class RoomHub:
         """Tell every participant the simulator is going away and close them."""
         members: list[_Member] = []
         for room in self._rooms.values():
+            room.cancel_joins()
             if room.ticker is not None:
                 room.ticker.cancel()
             if room.agent is not None:
@@ -352,8 +412,15 @@ class RoomHub:
             # Stamped with its sender, whatever the client claimed.
             forwarded = Data(message.topic, message.payload, member.identity)
             room.broadcast(encode_control(forwarded), skip=member.identity)
-            if message.topic == AGENT_CONTROL_TOPIC and room.agent is not None:
-                room.agent.on_command(message.payload)
+            agent = room.agent
+            # A command published before the service's agent joined reaches
+            # no one, as on the real service (hence the FULL ready gate).
+            if (
+                message.topic == AGENT_CONTROL_TOPIC
+                and agent is not None
+                and room.agent_identity in room.service_here
+            ):
+                agent.on_command(message.payload)
         # Server -> client messages sent by a client mean nothing here.
 
     def _on_media(self, room: _Room, member: _Member, frame: bytes) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import numpy as np
 import websockets
@@ -26,6 +26,7 @@ from heygen_core.media.room import (
     DataMessage,
     MediaRoom,
     ParticipantEvent,
+    ParticipantWatch,
     VideoFormat,
     VideoFrame,
     check_pcm16,
@@ -74,6 +75,7 @@ class LocalRoom(MediaRoom):
         self._avatar_present = False
         self._media: EventHub[MediaPacket] = EventHub()
         self._participants: EventHub[ParticipantEvent] = EventHub()
+        self._watch = ParticipantWatch()
         self._data: EventHub[DataMessage] = EventHub()
         self._video_wanted = False
         self._left = False
@@ -136,6 +138,7 @@ class LocalRoom(MediaRoom):
             # ones start from `users` (see `user_events`).
             if self._add(name):
                 await self._participants.emit(ParticipantEvent("joined", name))
+        self._watch.changed()
         if self._video_wanted:  # avatar_video() was called before joining
             self._send_control(Subscribe(video=True))
         self._reader = asyncio.create_task(self._read(), name="heygen-local-room")
@@ -155,6 +158,21 @@ class LocalRoom(MediaRoom):
     def users(self) -> tuple[str, ...]:
         """Identities of the users in the room now (the avatar left out)."""
         return tuple(self._users)
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Identities of everyone else in the room now, the avatar included."""
+        return ((AVATAR_IDENTITY,) if self._avatar_present else ()) + tuple(self._users)
+
+    async def wait_for_participants(
+        self, identities: Iterable[str], limit: float
+    ) -> tuple[str, ...]:
+        """Wait until all of `identities` are in the room; return those still missing.
+
+        Empty once they are all there; gives up after `limit` seconds, or
+        at once when the room is left.
+        """
+        return await self._watch.wait(identities, lambda: self.participants, limit)
 
     @property
     def avatar_present(self) -> bool:
@@ -253,6 +271,7 @@ class LocalRoom(MediaRoom):
         self._media.finish()
         self._participants.finish()
         self._data.finish()
+        self._watch.close()
 
     def _add(self, identity: str) -> bool:
         if identity == AVATAR_IDENTITY:
@@ -289,12 +308,14 @@ class LocalRoom(MediaRoom):
         if isinstance(message, Joined):
             if self._add(message.identity):
                 await self._participants.emit(ParticipantEvent("joined", message.identity))
+            self._watch.changed()
         elif isinstance(message, Left):
             if message.identity == AVATAR_IDENTITY:
                 self._avatar_present = False
             elif message.identity in self._users:
                 self._users.remove(message.identity)
                 await self._participants.emit(ParticipantEvent("left", message.identity))
+            self._watch.changed()
         elif isinstance(message, Data):
             await self._data.emit(DataMessage(message.payload, message.topic, message.sender))
         elif isinstance(message, Closed):
