@@ -19,6 +19,7 @@ from heygen_models.full import AGENT_IDENTITY_PREFIX
 from heygen_core.errors import SessionError
 from heygen_core.media.room import AudioChunk
 from heygen_core.realtime.events import SessionEvent
+from heygen_core.rest import LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 
@@ -183,3 +184,15 @@ async def test_a_cartesia_agent_session_is_a_connector_session_too(sim: Simulato
         with pytest.raises(SessionError, match="no control socket"):
             _ = session.connection
     assert session.stopped_cleanly and sim.open_sessions() == 0
+
+
+async def test_what_was_said_lands_in_the_session_transcript(sim: Simulator) -> None:
+    session = connector_session(sim)
+    async with session:
+        stream = session.events()
+        await session.send_user_message("Hello agent")
+        await next_of(stream, full.AvatarSpeakEnded)
+    async with LiveAvatarClient(api_key=KEY, base_url=sim.url) as client:
+        result = await client.get_session_transcript(str(session.session_id))
+    said = [(entry.role, entry.transcript) for entry in result.data.transcript_data]
+    assert said == [("user", "Hello agent"), ("avatar", "You said: Hello agent")]

@@ -280,6 +280,12 @@ class FullAgent:
             source_event_id=source,
             **fields,
         )
+        # What either side said in full goes into the session's transcript,
+        # as the service records it (GET /v1/sessions/{id}/transcript).
+        if isinstance(event, full.UserTranscription):
+            self._state.record_transcript(self._session.id, "user", event.text)
+        elif isinstance(event, full.AvatarTranscription):
+            self._state.record_transcript(self._session.id, "avatar", event.text)
         with contextlib.suppress(RuntimeError):  # the loop is closing
             self._room.send_event(encode(event).encode())
 
