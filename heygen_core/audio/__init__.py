@@ -20,11 +20,20 @@ from heygen_core.audio.format import (
     AudioInput,
     Quality,
 )
-from heygen_core.audio.pump import AudioPump, PumpConfig, PumpStats, Utterance, UtteranceStatus
+from heygen_core.audio.pump import (
+    CONFIRMED_ENDINGS,
+    AudioPump,
+    EndedBy,
+    PumpConfig,
+    PumpStats,
+    Utterance,
+    UtteranceStatus,
+)
 from heygen_core.audio.wav import WavAudio, parse_wav, read_wav
 
 __all__ = [
     "BYTES_PER_SECOND",
+    "CONFIRMED_ENDINGS",
     "DEFAULT_BATCH_MS",
     "MAX_CHANNELS",
     "MAX_SAMPLE_RATE",
@@ -33,6 +42,7 @@ __all__ = [
     "AudioConverter",
     "AudioInput",
     "AudioPump",
+    "EndedBy",
     "PumpConfig",
     "PumpStats",
     "Quality",

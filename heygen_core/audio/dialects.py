@@ -6,7 +6,10 @@ an utterance ends with its own end message, and the service reports when it
 starts, ends or is cut short. On the Realtime alpha API audio is appended to
 a buffer that must be committed to play, short buffers are cleared instead
 of committed, an interrupt also clears the buffer, and the only report is
-the avatar going idle. A `SpeechDialect` holds those rules and builds its
+the avatar's status. Live LITE sessions differ from the documentation: they
+report the avatar's state (``agent.state_updated``) and acknowledge buffer
+operations (``agent.audio_buffer_*``) instead of speak started/ended, so the
+avatar's state is read in both dialects. A `SpeechDialect` holds those rules and builds its
 messages from the generated models (``heygen_models.lite``,
 ``heygen_models.realtime_alpha``), so every tag and field comes from the
 schemas; see docs/protocol.md for the wire facts.
@@ -24,6 +27,7 @@ from typing import ClassVar, Literal, Protocol, TypeVar, get_args
 from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
 
+from heygen_core.protocol.renamed_fields import agent_state
 from heygen_core.realtime.connection import Dialect, Event
 
 __all__ = [
@@ -49,8 +53,11 @@ class Playback:
 
     Attributes:
         status: The utterance's new status.
-        event_id: The utterance it is about; None for every utterance that
-            was fully sent (the alpha API reports only that the avatar is idle).
+        event_id: The utterance it is about, or None when the report is about
+            no one utterance: ``ended`` then covers every utterance that was
+            fully sent (the alpha API reports only that the avatar is idle),
+            ``interrupted`` every utterance on the wire (LITE's
+            ``agent.audio_buffer_cleared`` acknowledges an interrupt).
     """
 
     status: PlaybackStatus
@@ -117,6 +124,14 @@ class SpeechDialect(Protocol):
         """Return what `event` says about playback, or None if it says nothing."""
         ...
 
+    def avatar_state(self, event: Event) -> str | None:
+        """Return the avatar's new state (``idle``, ``listening``, ``talking``), if reported.
+
+        The audio pump ends every fully sent utterance when the avatar
+        leaves ``talking``: live LITE sessions report nothing else.
+        """
+        ...
+
 
 @cache
 def _tag(model: type[BaseModel]) -> str:
@@ -154,8 +169,10 @@ class _LiteUtterance(UtteranceWire):
 class LiteSpeech(SpeechDialect):
     """LiveAvatar LITE: speak chunks under one event id, then an end message.
 
-    The service reports each utterance by its event id: started (playing),
-    ended, or interrupted.
+    The documented service reports each utterance by its event id: started
+    (playing), ended, or interrupted. Live sessions instead report the
+    avatar's state (`avatar_state`) and acknowledge an interrupt with
+    ``agent.audio_buffer_cleared`` (docs/protocol.md §7).
     """
 
     name: ClassVar[Dialect] = "lite"
@@ -185,13 +202,20 @@ class LiteSpeech(SpeechDialect):
         return _message(lite.AgentStopListening, event_id=_new_id())
 
     def playback(self, event: Event) -> Playback | None:
-        """Map a speak started/ended/interrupted report to its utterance's status."""
+        """Map a speak started/ended/interrupted report, or a buffer-cleared ack, to a status."""
+        if isinstance(event, lite.AgentAudioBufferCleared):
+            # One playback buffer: what it held, every utterance on the wire, is dropped.
+            return Playback("interrupted", None)
         status = self._REPORTS.get(type(event))
         if status is None:
             return None
         event_id = getattr(event, "event_id", None)
         # Without an id (the field is optional) the report cannot be matched.
         return Playback(status, event_id) if isinstance(event_id, str) else None
+
+    def avatar_state(self, event: Event) -> str | None:
+        """Read ``agent.state_updated`` (``new_state`` or a bare ``state``)."""
+        return agent_state(event) if isinstance(event, lite.AgentStateUpdated) else None
 
 
 # -- Realtime alpha ---------------------------------------------------------------------
@@ -271,6 +295,12 @@ class RealtimeAlphaSpeech(SpeechDialect):
         """Map the avatar going idle to every fully sent utterance having ended."""
         if isinstance(event, realtime_alpha.AgentStatus) and event.status == "idle":
             return Playback("ended", None)
+        return None
+
+    def avatar_state(self, event: Event) -> str | None:
+        """Read ``agent.status`` (its ``status`` field, when present)."""
+        if isinstance(event, realtime_alpha.AgentStatus) and isinstance(event.status, str):
+            return event.status
         return None
 
 

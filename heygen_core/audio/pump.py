@@ -4,7 +4,11 @@ It owns the send side of utterances: conversion to 24 kHz mono PCM16 (through
 `heygen_core.audio.convert`), chunking (a short first chunk, then about a second),
 pacing (a lead, then real time), ending each utterance, and interrupts that
 guarantee no chunk of an interrupted utterance reaches the wire afterwards.
-What the messages are, and which server events report playback, is the
+It also decides when an utterance is over, and never waits forever: on the
+service's report (speak ended, the avatar leaving ``talking``, the
+acknowledgement of an interrupt) or, failing one, at a deadline (the audio
+still to play plus `PumpConfig.completion_margin_seconds`); `Utterance.ended_by`
+says which. What the messages are, and which server events report playback, is the
 dialect's business (`heygen_core.audio.dialects`).
 """
 
@@ -15,7 +19,7 @@ import base64
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,8 +35,10 @@ from heygen_core.realtime.connection import (
 
 __all__ = [
     "BYTES_PER_SECOND",
+    "CONFIRMED_ENDINGS",
     "SAMPLE_RATE",
     "AudioPump",
+    "EndedBy",
     "PumpConfig",
     "PumpStats",
     "Utterance",
@@ -43,6 +49,39 @@ logger = logging.getLogger("heygen_core.pump")
 
 UtteranceStatus = Literal["queued", "sending", "sent", "playing", "ended", "interrupted", "lost"]
 """Where an utterance is: in our queue, on the wire, at the avatar, or done."""
+
+EndedBy = Literal[
+    "speak_ended",
+    "state_idle",
+    "interrupt_ack",
+    "deadline",
+    "nothing_to_play",
+    "session_closed",
+    "connection_lost",
+    "ready_timeout",
+    "client_closed",
+]
+"""What ended an utterance (`Utterance.ended_by`).
+
+- ``speak_ended``: the service's ``agent.speak_ended`` for its event id.
+- ``state_idle``: the avatar left ``talking`` (LITE ``agent.state_updated``,
+  alpha ``agent.status: idle``) after the utterance's end was sent.
+- ``interrupt_ack``: the service acknowledged an interrupt
+  (``agent.audio_buffer_cleared`` or ``agent.speak_interrupted``).
+- ``deadline``: no report came; assumed over once its audio had time to
+  play, plus `PumpConfig.completion_margin_seconds` (after an interrupt:
+  the margin alone).
+- ``nothing_to_play``: none of its audio reached the avatar (empty, an
+  alpha tail too short to commit, or interrupted before its first chunk).
+- ``session_closed``: the service reported the session closing or closed.
+- ``connection_lost``: the socket dropped (or every reconnect failed).
+- ``ready_timeout``: the service never reported ready and
+  ``ready_fallback="raise"`` made sending fail.
+- ``client_closed``: the session was closed by us while it was unfinished.
+"""
+
+CONFIRMED_ENDINGS: frozenset[EndedBy] = frozenset({"speak_ended", "state_idle", "interrupt_ack"})
+"""The endings the service reported (`Utterance.confirmed`); the others are our own conclusion."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +101,11 @@ class PumpConfig:
             PCM16, 24 kHz, mono) once the socket is ready, as HeyGen's own
             starter agent does. Off by default: the format is fixed and the
             vendor's events page does not list the frame.
+        completion_margin_seconds: How long past the expected end of its
+            audio an utterance waits for the service's report before it is
+            assumed over (``ended_by="deadline"``); after an interrupt, how
+            long to wait for its acknowledgement. Live services may never
+            report the end of an utterance, so ``speak`` must not wait forever.
     """
 
     first_chunk_ms: int = 400
@@ -69,6 +113,7 @@ class PumpConfig:
     lead_seconds: float = 3.0
     end_gap_seconds: float = 0.5
     send_audio_format: bool = False
+    completion_margin_seconds: float = 2.5
 
     def __post_init__(self) -> None:
         # 10 s of 24 kHz PCM16 is 480 kB raw, 640 kB as base64: with its JSON
@@ -77,6 +122,8 @@ class PumpConfig:
             raise ValueError("chunk lengths must be between 20 and 10000 ms")
         if self.lead_seconds < 0 or self.end_gap_seconds <= 0:
             raise ValueError("lead_seconds must be >= 0 and end_gap_seconds > 0")
+        if self.completion_margin_seconds < 0:
+            raise ValueError("completion_margin_seconds must be >= 0")
 
 
 @dataclass
@@ -100,20 +147,39 @@ class Utterance:
     """One utterance: all its chunks share `event_id`. Await it for the outcome.
 
     ``await utterance`` returns its final status: ``ended`` (the avatar
-    finished it), ``interrupted``, or ``lost`` (the connection dropped).
+    finished it), ``interrupted``, or ``lost`` (the connection dropped, or
+    the session ended). It always comes: `ended_by` says whether the service
+    reported it or it was assumed at a deadline.
+
+    Attributes:
+        event_id: The id every chunk of it carries.
+        status: Where it is (`UtteranceStatus`).
+        ended_by: What ended it (`EndedBy`), once it has ended; None before.
+        audio_seconds: Seconds of its audio sent.
+        chunks: Audio messages of it sent.
+        started_at: Loop time its first chunk was sent.
+        ended_at: Loop time it ended.
     """
 
     def __init__(self, event_id: str) -> None:
         self.event_id = event_id
         self.status: UtteranceStatus = "queued"
+        self.ended_by: EndedBy | None = None
         self.audio_seconds = 0.0
         self.chunks = 0
         self.started_at: float | None = None
         self.ended_at: float | None = None
+        self._end_sent = False  # its end messages are on the wire: the avatar may finish it
+        self._deadline: asyncio.TimerHandle | None = None
         self._done: asyncio.Future[UtteranceStatus] = asyncio.get_running_loop().create_future()
 
     def __repr__(self) -> str:
-        return f"Utterance({self.event_id!r}, status={self.status!r})"
+        return f"Utterance({self.event_id!r}, status={self.status!r}, ended_by={self.ended_by!r})"
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the service reported its end (`CONFIRMED_ENDINGS`), not a deadline or a drop."""
+        return self.ended_by in CONFIRMED_ENDINGS
 
     def __await__(self):  # type: ignore[no-untyped-def]
         return asyncio.shield(self._done).__await__()
@@ -127,18 +193,31 @@ class Utterance:
         """Whether the utterance has its final status."""
         return self._done.done()
 
-    def _settle(self, status: UtteranceStatus) -> None:
-        if not self._done.done():
-            self.status = status
-            self._done.set_result(status)
+    def _settle(self, status: UtteranceStatus, ended_by: EndedBy) -> None:
+        if self._done.done():
+            return
+        if self.status == "interrupted":
+            status = "interrupted"  # we stopped it: whatever confirms that, it stays so
+        self.status = status
+        self.ended_by = ended_by
+        self.ended_at = self._done.get_loop().time()
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._done.set_result(status)
 
 
 class AudioPump:
-    """Sends utterances over a `RealtimeConnection`.
+    """Sends utterances over a `RealtimeConnection`, and ends each one.
 
     Args:
         connection: The control socket.
-        config: Chunking and pacing.
+        config: Chunking, pacing and the completion margin.
+
+    Attributes:
+        avatar_state: The avatar's last reported state (``idle``,
+            ``listening`` or ``talking``, as the service names it); None
+            until the service reports one.
     """
 
     def __init__(self, connection: RealtimeConnection, config: PumpConfig | None = None) -> None:
@@ -155,6 +234,13 @@ class AudioPump:
         self._interrupts = 0  # a stream stops at an interrupt made after it started
         self._streams: set[_StreamReader] = set()
         self._closed = False  # the socket is gone for good: nothing more can be sent
+        # Loop time when all audio sent so far will have played: the service
+        # plays one buffer in real time, so each chunk plays after the last.
+        self._play_until = 0.0
+        # Lost when the service reported the session over, before the socket closed:
+        # still reported in the `ConnectionLost` that follows.
+        self._lost_before_close: list[str] = []
+        self.avatar_state: str | None = None
         connection.on_event(self._on_event)
         connection.lost_utterances = self._lose_in_flight
 
@@ -222,6 +308,16 @@ class AudioPump:
         except asyncio.CancelledError:
             await self._interrupt_unfinished([utterance])
             raise
+        except RealtimeConnectionError:
+            self._fail_unfinished([utterance])
+            raise
+
+    def _fail_unfinished(self, utterances: list[Utterance]) -> None:
+        # Sending failed for good: nothing more of them goes out, and nothing
+        # will report them, so they end now rather than never.
+        ended_by: EndedBy = "ready_timeout" if self.connection.ready_failed else "connection_lost"
+        for utterance in utterances:
+            self._end(utterance, "lost", ended_by)
 
     async def interrupt(self) -> None:
         """Stop the avatar now and drop everything queued or paced.
@@ -234,12 +330,25 @@ class AudioPump:
         self._interrupts += 1
         for stream in self._streams:
             stream.abort()
+        stopping: list[Utterance] = []
         for utterance in list(self._utterances.values()):
             if not utterance.done and utterance.status in ("queued", "sending", "sent", "playing"):
-                self._end(utterance, "interrupted")
-        async with self._wire:
-            for message in self.speech.interrupt():
-                await self.connection.send(message)
+                if utterance.chunks == 0:
+                    self._end(utterance, "interrupted", "nothing_to_play")
+                else:
+                    # Interrupted now; it ends when the service acknowledges
+                    # the interrupt, or at the margin if it never does.
+                    utterance.status = "interrupted"
+                    stopping.append(utterance)
+        self._play_until = 0.0  # nothing sent before plays on
+        try:
+            async with self._wire:
+                for message in self.speech.interrupt():
+                    await self.connection.send(message)
+        finally:
+            when = asyncio.get_running_loop().time() + self.config.completion_margin_seconds
+            for utterance in stopping:
+                self._expire_at(utterance, when)
 
     async def start_listening(self) -> None:
         """Put the avatar in its listening pose."""
@@ -251,11 +360,20 @@ class AudioPump:
 
     # -- sending --------------------------------------------------------------------------
 
-    def _end(self, utterance: Utterance, status: UtteranceStatus) -> None:
+    def _end(self, utterance: Utterance, status: UtteranceStatus, ended_by: EndedBy) -> None:
         # Settled utterances leave the table: events about them are ignored,
         # and later scans (idle, interrupt, drop) stay short.
-        utterance._settle(status)
+        utterance._settle(status, ended_by)
         self._utterances.pop(utterance.event_id, None)
+
+    def _expire_at(self, utterance: Utterance, when: float) -> None:
+        """Assume `utterance` over at loop time `when` unless a report ends it first."""
+        if utterance.done:
+            return
+        if utterance._deadline is not None:
+            utterance._deadline.cancel()
+        loop = asyncio.get_running_loop()
+        utterance._deadline = loop.call_at(when, self._end, utterance, "ended", "deadline")
 
     def _new_utterance(self) -> Utterance:
         utterance = Utterance(uuid.uuid4().hex)
@@ -282,6 +400,9 @@ class AudioPump:
                     await self._send_utterance(utterance, stream.utterance_chunks(), final=True)
                 if stream.error is not None or utterance.status == "interrupted":
                     break
+        except RealtimeConnectionError:
+            self._fail_unfinished(utterances)
+            raise
         except BaseException:
             await self._interrupt_unfinished(utterances)
             raise
@@ -334,6 +455,9 @@ class AudioPump:
                     self.stats.schedule_jitter.append(now - planned)
                 for message in wire.chunk(audio, seconds):
                     await self.connection.send(message)
+                # From when it left, not when it was planned: a closed ready
+                # gate may have held it.
+                self._play_until = max(self._play_until, loop.time()) + seconds
             if self.stats.first_chunk_at is None:
                 self.stats.first_chunk_at = now
             utterance.chunks += 1
@@ -363,14 +487,18 @@ class AudioPump:
             if not live():
                 return
             if utterance.chunks == 0:
-                self._end(utterance, "ended")  # nothing to play
+                self._end(utterance, "ended", "nothing_to_play")
                 return
             end = wire.end()
             for message in end.messages:
                 await self.connection.send(message)
             if end.over:
-                self._end(utterance, "ended")  # the avatar will report nothing
+                self._end(utterance, "ended", "nothing_to_play")  # the avatar reports nothing
                 return
+            utterance._end_sent = True
+            # Whatever the service reports, or fails to, it is over once its
+            # audio has played, give or take the margin.
+            self._expire_at(utterance, self._play_until + self.config.completion_margin_seconds)
         if not utterance.done:
             utterance.status = "sent"
 
@@ -379,43 +507,73 @@ class AudioPump:
     def _on_event(self, event: Event) -> None:
         # A lost connection needs nothing here: _lose_in_flight already ran,
         # called by the connection itself.
+        if self.connection.session_over and not self._closed:
+            # The service ended the session; its socket may stay open, but
+            # nothing more will play or be reported.
+            lost = self._lose_in_flight(False, "session_closed")
+            self._lost_before_close = list(lost)  # for the `ConnectionLost` to come
+            return
+        state = self.speech.avatar_state(event)
+        if state is not None:
+            previous, self.avatar_state = self.avatar_state, state
+            if previous == "talking" and state != "talking":
+                # Live LITE reports only this: every utterance whose end was
+                # sent has played (one buffer, played in order).
+                self._end_all(lambda u: u._end_sent, "ended", "state_idle")
         playback = self.speech.playback(event)
         if playback is None:
             return
         if playback.event_id is None:
-            # A report about no one utterance (the alpha API's idle): it
-            # covers every utterance that is fully on the wire.
-            for utterance in list(self._utterances.values()):
-                if utterance.status == "sent":
-                    self._end(utterance, playback.status)
+            if playback.status == "interrupted":
+                # The buffer was cleared: everything on the wire is dropped.
+                self._end_all(_on_the_wire, "interrupted", "interrupt_ack")
+            elif playback.status == "ended":
+                # The alpha API's idle covers every utterance fully on the wire.
+                self._end_all(lambda u: u._end_sent, "ended", "state_idle")
             return
         found = self._utterances.get(playback.event_id)
         if found is None:
             return
         if playback.status == "playing":
-            if not found.done:
+            if not found.done and found.status in ("sending", "sent"):
                 found.status = "playing"
+        elif playback.status == "ended":
+            self._end(found, "ended", "speak_ended")
         else:
-            self._end(found, playback.status)
+            self._end(found, "interrupted", "interrupt_ack")
 
-    def _lose_in_flight(self, reconnecting: bool) -> tuple[str, ...]:
-        # The socket closed under us. What was on the wire is cut off; what
-        # is queued goes out on the new socket, or, with none to come (the
-        # service ended the session), is lost too, and streams stop reading.
-        lost = []
+    def _end_all(
+        self, which: Callable[[Utterance], bool], status: UtteranceStatus, ended_by: EndedBy
+    ) -> None:
+        for utterance in list(self._utterances.values()):
+            if not utterance.done and which(utterance):
+                self._end(utterance, status, ended_by)
+
+    def _lose_in_flight(
+        self, reconnecting: bool, ended_by: EndedBy = "connection_lost"
+    ) -> tuple[str, ...]:
+        # The socket closed under us (or the session ended). What was on the
+        # wire is cut off; what is queued goes out on the new socket, or,
+        # with none to come, is lost too, and streams stop reading.
+        lost, self._lost_before_close = self._lost_before_close, []
         self._generation += 1  # nothing of them may go out on the new socket
+        self._play_until = 0.0
         if not reconnecting:
             self._closed = True
             for stream in self._streams:
                 stream.abort()
         for utterance in list(self._utterances.values()):
             if not utterance.done and (utterance.status != "queued" or not reconnecting):
-                self._end(utterance, "lost")
+                self._end(utterance, "lost", ended_by)
                 lost.append(utterance.event_id)
         return tuple(lost)
 
     def close(self, reason: UtteranceStatus = "lost") -> None:
-        """Stop sending and settle every open utterance (the session is ending)."""
+        """Stop sending and settle every open utterance (the session is ending).
+
+        They end with `reason` (an interrupted one stays ``interrupted``) and
+        ``ended_by="client_closed"``.
+        """
         self._generation += 1
         self._closed = True
         for stream in self._streams:
@@ -423,8 +581,13 @@ class AudioPump:
         for job in list(self._jobs):
             job.cancel()
         for utterance in self._utterances.values():
-            utterance._settle(reason)
+            utterance._settle(reason, "client_closed")
         self._utterances.clear()
+
+
+def _on_the_wire(utterance: Utterance) -> bool:
+    # Fully sent, or interrupted after some of it went out: the service holds it.
+    return utterance._end_sent or utterance.status == "interrupted"
 
 
 async def _single(pcm: bytes) -> AsyncIterator[bytes]:

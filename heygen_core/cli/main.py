@@ -217,6 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="accept only this API key (default: any non-empty key)",
     )
+    # The simulator's config pulls in only the generated models, not aiohttp.
+    from heygen_core.simulator.config import DEFAULT_PROFILE, SPEECH_PROFILES
+
+    sim.add_argument(
+        "--profile",
+        choices=SPEECH_PROFILES,
+        default=DEFAULT_PROFILE,
+        help=(
+            "how LITE sockets report speech: live (as the service behaves: agent.state_updated "
+            "and audio buffer acknowledgements), documented (agent.speak_started/_ended per "
+            "utterance), chunked (speak events per ~20 ms) (%(default)s)"
+        ),
+    )
     say = commands.add_parser(
         "say",
         help="speak an audio file through an avatar session",
@@ -304,10 +317,16 @@ def run_decode(
     return status
 
 
-async def serve_simulator(host: str, port: int, api_key: str | None, out: TextIO) -> None:
-    """Run the simulator until SIGINT or SIGTERM; announce its URL on `out` first."""
+async def serve_simulator(
+    host: str, port: int, api_key: str | None, out: TextIO, *, profile: str | None = None
+) -> None:
+    """Run the simulator until SIGINT or SIGTERM; announce its URL on `out` first.
+
+    `profile` is a `heygen_core.simulator.config.SpeechProfile` (None: the default).
+    """
     # Imported here: the simulator pulls in aiohttp, which `decode` never needs.
     from heygen_core.simulator import Simulator, SimulatorConfig
+    from heygen_core.simulator.config import SpeechProfile
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -315,16 +334,21 @@ async def serve_simulator(host: str, port: int, api_key: str | None, out: TextIO
         # Not available on Windows: there Ctrl-C arrives as KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    async with Simulator(SimulatorConfig(api_key=api_key), host=host, port=port) as sim:
+    config = (
+        SimulatorConfig(api_key=api_key)
+        if profile is None
+        else SimulatorConfig(api_key=api_key, profile=cast("SpeechProfile", profile))
+    )
+    async with Simulator(config, host=host, port=port) as sim:
         # Scripts wait for this exact first line, so flush it at once.
         print(f"listening on {sim.url}", file=out, flush=True)
         await stop.wait()
 
 
-def run_simulator(host: str, port: int, api_key: str | None) -> int:
+def run_simulator(host: str, port: int, api_key: str | None, profile: str | None = None) -> int:
     """Run ``heygen-avatar simulator``; return 0 once stopped, 1 if it cannot listen."""
     try:
-        asyncio.run(serve_simulator(host, port, api_key, sys.stdout))
+        asyncio.run(serve_simulator(host, port, api_key, sys.stdout, profile=profile))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
@@ -394,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.api_key is not None and not args.api_key:
             print("heygen-avatar simulator: --api-key must not be empty", file=sys.stderr)
             return EXIT_USAGE
-        return run_simulator(args.host, args.port, args.api_key)
+        return run_simulator(args.host, args.port, args.api_key, args.profile)
     return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands first
 
 

@@ -3,8 +3,12 @@
 `RealtimeConnection` sends typed events (encoded by `heygen_core.protocol.codec`),
 receives typed events (an async iterator per consumer, and callbacks), holds
 commands until the service is ready, keeps the session alive, and reconnects
-after an unexpected close. It speaks either dialect: ``lite`` (LiveAvatar
-LITE) or ``realtime-alpha`` (Interactive Avatar Realtime API).
+after an unexpected close (a network drop, or a 1011 from the service).
+WebSocket pings are off by default: the service's media servers stall pongs
+(docs/protocol.md §7), so a pinging client would close a healthy socket with
+1011 itself; the keep-alive and the service's own traffic carry liveness.
+It speaks either dialect: ``lite`` (LiveAvatar LITE) or ``realtime-alpha``
+(Interactive Avatar Realtime API).
 """
 
 from __future__ import annotations
@@ -90,6 +94,10 @@ class RealtimeConnection:
             reconnected one, since a new socket starts afresh), as soon as
             the session is ready and before any command held by the gate:
             LITE's ``start`` frame (`PumpConfig.send_audio_format`).
+        ping_interval: Seconds between WebSocket pings; None (the default)
+            sends none, as HeyGen's own starter does: the service stalls
+            pongs, and a missed pong closes the socket (1011, then a reconnect).
+        ping_timeout: Seconds to wait for a pong when pinging (None: forever).
     """
 
     def __init__(
@@ -106,11 +114,15 @@ class RealtimeConnection:
         lost_utterances: Callable[[bool], tuple[str, ...]] | None = None,
         open_timeout: float = 10.0,
         first_frame: BaseModel | None = None,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = 20.0,
     ) -> None:
         if ready_timeout <= 0:
             raise ValueError("ready_timeout must be positive (seconds)")
         if keep_alive_interval is not None and keep_alive_interval <= 0:
             raise ValueError("keep_alive_interval must be positive (seconds) or None")
+        if ping_interval is not None and ping_interval <= 0:
+            raise ValueError("ping_interval must be positive (seconds) or None")
         self.url = url
         self.dialect: Dialect = dialect
         self.ready_timeout = ready_timeout
@@ -125,6 +137,8 @@ class RealtimeConnection:
         )
         self.lost_utterances = lost_utterances
         self.open_timeout = open_timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
         self._first_frame = encode(first_frame) if first_frame is not None else None
         self._first_frame_due = False
         self._first_frame_lock = asyncio.Lock()
@@ -148,6 +162,16 @@ class RealtimeConnection:
     def is_ready(self) -> bool:
         """Whether commands are being released to the socket."""
         return self._ready.is_set() and not self._ready_failed and not self._finished.is_set()
+
+    @property
+    def ready_failed(self) -> bool:
+        """Whether the ready timeout ran out with ``ready_fallback="raise"`` (sends raise)."""
+        return self._ready_failed
+
+    @property
+    def session_over(self) -> bool:
+        """Whether the service reported the session closing or closed, socket open or not."""
+        return self.session_state in ("closing", "closed", "disconnected")
 
     @property
     def is_closed(self) -> bool:
@@ -176,8 +200,8 @@ class RealtimeConnection:
                 # Base64 audio barely compresses; deflate would only cost CPU.
                 compression=None,
                 proxy=None,
-                ping_interval=20,
-                ping_timeout=20,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_timeout,
             )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise RealtimeConnectionError(
@@ -308,9 +332,6 @@ class RealtimeConnection:
                 self._open_gate()
         await self._emit(event)
 
-    def _session_over(self) -> bool:
-        return self.session_state in ("closing", "closed", "disconnected")
-
     async def _read_loop(self) -> None:
         while True:
             ws = self._ws
@@ -333,7 +354,8 @@ class RealtimeConnection:
             # Closed by the service: a network drop is reconnected; the end
             # of the session (idle timeout, maximum duration, a REST stop
             # elsewhere) is not, and whatever was unfinished is lost.
-            reconnecting = not self._session_over() and self.reconnect_policy.max_attempts > 1
+            # A 1011 (a stalled pong, or the service's internal error) is a drop.
+            reconnecting = not self.session_over and self.reconnect_policy.max_attempts > 1
             lost = self.lost_utterances(reconnecting) if self.lost_utterances else ()
             await self._emit(
                 ConnectionLost(ws.close_code, ws.close_reason or "", lost, reconnecting)

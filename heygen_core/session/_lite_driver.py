@@ -32,6 +32,7 @@ class SocketSettings:
         keep_alive_interval: Seconds between keep-alives (None: off).
         rest_keep_alive: The REST keep-alive, for dialects without one on the socket.
         reconnect: Reconnect policy (None: the connection's default).
+        ping_interval: Seconds between WebSocket pings (None, the default: no pings).
     """
 
     pump: PumpConfig | None
@@ -40,6 +41,7 @@ class SocketSettings:
     keep_alive_interval: float | None
     rest_keep_alive: Callable[[], Awaitable[object]] | None
     reconnect: RetryPolicy | None
+    ping_interval: float | None = None
 
 
 class LiteDriver:
@@ -69,6 +71,7 @@ class LiteDriver:
             keep_alive_interval=settings.keep_alive_interval,
             rest_keep_alive=settings.rest_keep_alive,
             reconnect=settings.reconnect,
+            ping_interval=settings.ping_interval,
             # Sent first on each socket, reconnected ones included.
             first_frame=audio_format_frame() if sends_audio_format(dialect, settings) else None,
         )

@@ -78,6 +78,7 @@ class AvatarSession:
         reconnect: RetryPolicy | None,
         mode: Literal["LITE", "FULL"] = "LITE",
         join_room: bool = False,
+        ping_interval: float | None = None,
     ) -> None:
         self._setup = setup
         self.mode: Literal["LITE", "FULL"] = mode
@@ -94,6 +95,7 @@ class AvatarSession:
             keep_alive_interval=keep_alive_interval,
             rest_keep_alive=rest_keep_alive,
             reconnect=reconnect,
+            ping_interval=ping_interval,
         )
         self._lite: LiteDriver | None = None
         self._full: FullDriver | None = None
@@ -138,6 +140,7 @@ class AvatarSession:
         keep_alive_interval: float | None = 60.0,
         reconnect: RetryPolicy | None = None,
         timeout: float = 30.0,
+        ping_interval: float | None = None,
     ) -> AvatarSession:
         """A LiveAvatar session: LITE (your audio in) or FULL (text in, the service's own voice).
 
@@ -175,6 +178,11 @@ class AvatarSession:
             keep_alive_interval: Seconds between keep-alives (None: off).
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
+            ping_interval: Seconds between WebSocket pings on the control
+                socket; None (the default) sends none, as HeyGen's own starter
+                does: the service stalls pongs, and a missed pong closes the
+                socket with 1011 (then it is reconnected). The keep-alive and
+                the service's own events carry liveness instead.
         """
         if media_role not in ("agent", "client"):
             raise ValueError(f"media_role must be 'agent' or 'client', got {media_role!r}")
@@ -228,6 +236,7 @@ class AvatarSession:
             reconnect=reconnect,
             mode="FULL" if full else "LITE",
             join_room=media,
+            ping_interval=ping_interval,
         )
 
     @classmethod
@@ -247,6 +256,7 @@ class AvatarSession:
         keep_alive_interval: float | None = 60.0,
         reconnect: RetryPolicy | None = None,
         timeout: float = 30.0,
+        ping_interval: float | None = None,
     ) -> AvatarSession:
         """A legacy Streaming API session driven over the Realtime (alpha) socket.
 
@@ -267,6 +277,8 @@ class AvatarSession:
             keep_alive_interval: Seconds between REST keep-alives (None: off).
             reconnect: Reconnect policy for the control socket.
             timeout: Seconds for each REST call.
+            ping_interval: Seconds between WebSocket pings on the control
+                socket; None (the default) sends none (see `live_avatar`).
         """
         client = StreamingClient(api_key, base_url=base_url, session=http, timeout=timeout)
         request = new_session or st.NewSessionRequest(version="v2", avatar_id=avatar_id)
@@ -304,6 +316,7 @@ class AvatarSession:
             rest_keep_alive=keep_alive,
             reconnect=reconnect,
             join_room=media,
+            ping_interval=ping_interval,
         )
         return session
 
@@ -432,6 +445,16 @@ class AvatarSession:
     def pump(self) -> AudioPump:
         """The audio pump (LITE and Streaming sessions; raises if not open)."""
         return self._lite_driver("audio pump").pump
+
+    @property
+    def avatar_state(self) -> str | None:
+        """The avatar's last reported state: ``idle``, ``listening`` or ``talking``.
+
+        Read from the control socket (LITE ``agent.state_updated``, alpha
+        ``agent.status``), whose events also reach `events()`; None before
+        the first report, and in sessions without a control socket.
+        """
+        return self._lite.pump.avatar_state if self._lite is not None else None
 
     @property
     def media(self) -> MediaRoom:
@@ -565,8 +588,13 @@ class AvatarSession:
                 or an async iterator of such chunks (streaming TTS).
             sample_rate: Rate of bytes or arrays (WAV files carry their own).
             channels: Channels of bytes or arrays (interleaved / columns).
-            wait: Return once the avatar has finished (its speak-ended
-                event); with False, return at once (a whole buffer or file
+            wait: Return once the avatar has finished: the service reported
+                it (speak ended, the avatar left ``talking``, an interrupt was
+                acknowledged) or, failing a report, its audio had time to play
+                plus `PumpConfig.completion_margin_seconds`
+                (`SpeakResult.ended_by` says which), so it never waits
+                forever, whatever the service reports. With False,
+                return at once (a whole buffer or file
                 is converted first, so bad audio still raises here) while the
                 audio is sent in the background: `SpeakResult.sent` says when
                 it is all on the wire, and `SpeakResult.finished()` waits for

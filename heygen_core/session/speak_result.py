@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from heygen_core.audio.pump import Utterance, UtteranceStatus
+from heygen_core.audio.pump import EndedBy, Utterance, UtteranceStatus
 
 
 class SpeakResult:
@@ -36,6 +36,16 @@ class SpeakResult:
     def sent(self) -> bool:
         """Whether sending has finished (all audio on the wire, or stopped)."""
         return self._task.done()
+
+    @property
+    def ended_by(self) -> tuple[EndedBy | None, ...]:
+        """What ended each utterance so far (`EndedBy`; None while it is unfinished).
+
+        ``speak_ended``, ``state_idle`` and ``interrupt_ack`` were reported by
+        the service; ``deadline`` means none came and the utterance was
+        assumed over once its audio had time to play.
+        """
+        return tuple(u.ended_by for u in self._utterances)
 
     async def finished(self) -> tuple[UtteranceStatus, ...]:
         """Wait until the avatar is done with every utterance; return their statuses."""

@@ -18,6 +18,22 @@ from heygen_models import liveavatar as la
 SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 """The public avatar that sandbox sessions (``is_sandbox: true``) must use."""
 
+PIPECAT_LIVEAVATAR_AVATAR_ID = "1c690fe7-23e0-49f9-bfba-14344450285b"
+"""The public avatar Pipecat 1.14's LiveAvatar service uses when given none."""
+
+STREAMING_PUBLIC_AVATARS: tuple[str, ...] = (
+    "Wayne_20240711",
+    "Shawn_Therapist_public",
+    "Anna_public_3_20240108",
+    "Santa_Fireplace_Front_public",
+    PIPECAT_LIVEAVATAR_AVATAR_ID,
+)
+"""Avatar ids and names ``streaming.new`` accepts for every account: public
+avatars other clients default to (the official SDK demos, Pipecat). Every
+LiveAvatar public avatar, and the account's own avatars, are accepted too;
+anything else is refused, as the Streaming API refuses an avatar that does
+not exist."""
+
 _PREVIEWS = "https://files.simulator.invalid/previews"
 _CREATED_AT = "2025-11-07T05:31:56Z"
 
@@ -29,6 +45,12 @@ def _public_avatars() -> list[la.PublicAvatar]:
             name="Wayne",
             preview_url=f"{_PREVIEWS}/{SANDBOX_AVATAR_ID}.webp",
             default_voice_id="c2527536-6d1f-4412-a643-53a3497dada9",
+        ),
+        la.PublicAvatar(
+            id=PIPECAT_LIVEAVATAR_AVATAR_ID,
+            name="Pipecat default",
+            preview_url=f"{_PREVIEWS}/{PIPECAT_LIVEAVATAR_AVATAR_ID}.webp",
+            default_voice_id=None,
         ),
         la.PublicAvatar(
             id="513fd1b7-7ef9-466d-9af2-344e51eeb833",
@@ -171,6 +193,14 @@ class Catalogue:
     def is_public_avatar(self, avatar_id: str) -> bool:
         """Tell whether `avatar_id` is a public (stock) avatar."""
         return avatar_id in self._public_avatars
+
+    def is_streaming_avatar(self, owner: str, avatar: str) -> bool:
+        """Tell whether ``streaming.new`` knows `avatar` (an id or name) for `owner`."""
+        return (
+            avatar in STREAMING_PUBLIC_AVATARS
+            or avatar in self._public_avatars
+            or avatar in self._avatars_of(owner)
+        )
 
     def avatar(self, owner: str, avatar_id: str) -> la.Avatar | None:
         """Return an avatar `owner` can use (public or their own), as an `Avatar`."""

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Literal, TypeAlias, get_args
 
 from heygen_models.streaming import NewSessionRequest
 
+SpeechProfile: TypeAlias = Literal["live", "documented", "chunked"]
+"""How the simulated LITE service reports speech (docs/protocol.md §3 and §7).
+
+- ``live``: what live sessions send: ``agent.state_updated`` (idle, listening,
+  talking) and ``agent.audio_buffer_appended`` per chunk, ``_committed``
+  after ``agent.speak_end``, ``_cleared`` after ``agent.interrupt``; no
+  ``agent.speak_started`` / ``_ended``.
+- ``documented``: what the vendor's event page describes: one
+  ``agent.speak_started`` and one ``agent.speak_ended`` per utterance
+  (``agent.state_updated`` as well).
+- ``chunked``: what another client reported: ``agent.speak_started`` and
+  ``agent.speak_ended`` for every ~20 ms of audio played.
+"""
+
+SPEECH_PROFILES: tuple[SpeechProfile, ...] = get_args(SpeechProfile)
+"""Every `SpeechProfile`, in the order the CLI lists them."""
+
+# The one line to change when clients handle `live` (the observed service).
+DEFAULT_PROFILE: SpeechProfile = "documented"
+
 # On/off behaviour switches (every other field but the codes is a number).
-_SWITCHES = frozenset({"realtime_alpha_ready_gate"})
+_SWITCHES = frozenset({"realtime_alpha_ready_gate", "stall_pongs"})
+# Fields that are neither numbers nor switches.
+_OTHER = frozenset({"api_key", "profile"})
 # The Streaming API's default `activity_idle_timeout` (120 s, docs/protocol.md
 # §2), read from the schema so the two cannot drift apart.
 _STREAMING_IDLE_DEFAULT = float(NewSessionRequest.model_fields["activity_idle_timeout"].default)
@@ -69,6 +92,14 @@ class SimulatorConfig:
         starting_credits: LiveAvatar credits each account starts with; billed
             (non-sandbox) sessions use them up per minute, and
             ``get_credits`` reports what is left.
+        profile: How LITE sockets report speech (`SpeechProfile`): ``live``
+            (as the service behaves), ``documented`` (as its docs say) or
+            ``chunked``. The default is `DEFAULT_PROFILE`.
+        stall_pongs: Whether realtime sockets leave WebSocket pings
+            unanswered, as the media servers do; a client that pings then
+            times out (websockets closes with 1011). Off by default.
+        room_token_seconds: Seconds a room token stays valid (its ``exp``);
+            a participant joining later is refused (LiveKit's default is 6 h).
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -90,13 +121,16 @@ class SimulatorConfig:
     avatar_video_width: int = 160
     avatar_video_height: int = 90
     starting_credits: float = 1000.0
+    profile: SpeechProfile = DEFAULT_PROFILE
+    stall_pongs: bool = False
+    room_token_seconds: float = 6 * 3600.0
 
     def __post_init__(self) -> None:
         if self.api_key is not None and not self.api_key:
             raise ValueError("api_key must be None (accept any key) or a non-empty string")
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.name.endswith("_code") or item.name == "api_key":
+            if item.name.endswith("_code") or item.name in _OTHER:
                 continue
             if item.name in _SWITCHES:
                 if not isinstance(value, bool):
@@ -109,6 +143,10 @@ class SimulatorConfig:
                     raise ValueError(f"{item.name} must be >= 0, got {value}")
             elif value <= 0:
                 raise ValueError(f"{item.name} must be > 0, got {value}")
+        if self.profile not in SPEECH_PROFILES:
+            raise ValueError(
+                f"profile must be one of {', '.join(SPEECH_PROFILES)}, got {self.profile!r}"
+            )
         for name in ("avatar_video_width", "avatar_video_height"):
             value = getattr(self, name)
             if not isinstance(value, int) or value > 4096:

@@ -6,9 +6,27 @@ Faithful to the service, including its unfriendly parts:
   ``connect_delay_seconds``, and every command received before that is
   silently dropped (no error), as the LITE service does.
 - Invalid frames get an ``error`` event naming the field; the socket stays open.
-- The avatar plays audio in real time: ``agent.speak_ended`` comes when
-  ``agent.speak_end`` has arrived *and* the audio has played out, never
-  before; ``agent.interrupt`` stops playback at once and drops what is queued.
+- One playback buffer per session (docs/protocol.md §7): every
+  ``agent.speak`` appends to it, with or without an ``event_id`` and
+  whatever that id is; ``agent.speak_end`` closes what is buffered,
+  whatever its id. Audio sent after that fills the next buffer, which plays
+  once the first has. The avatar plays in real time: the end of speech is
+  reported when ``agent.speak_end`` has arrived *and* the audio has played
+  out, never before; ``agent.interrupt`` stops playback at once and drops
+  what is queued. A buffer that runs dry before its ``agent.speak_end``
+  just waits, silently: the service sends no warning for it.
+- How speech is reported depends on ``SimulatorConfig.profile``
+  (`SpeechProfile`): ``live`` sends ``agent.state_updated`` and the
+  ``agent.audio_buffer_appended`` / ``_committed`` / ``_cleared``
+  acknowledgements and no ``agent.speak_*``; ``documented`` sends
+  ``agent.speak_started`` / ``_ended`` (and ``_interrupted``) per
+  ``event_id``; ``chunked`` sends them for every ~20 ms of audio played.
+  ``agent.state_updated`` is sent in every profile.
+- With ``SimulatorConfig.stall_pongs`` pings are never answered, as the
+  media servers do: a client that pings times out and closes (1011).
+- Unknown fields of client events are refused (``error`` event) exactly
+  where the schema forbids them (``additionalProperties: false``), and
+  otherwise ignored.
 - When the session ends for any reason (REST stop, idle timeout, maximum
   duration, sandbox minute) its socket gets ``closing``, ``closed`` and a
   normal close. A client closing its socket does not end the session: it
@@ -38,7 +56,7 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from aiohttp import WSMsgType, web
 from heygen_models import lite, realtime_alpha
-from pydantic import MISSING, BaseModel
+from pydantic import BaseModel
 
 from heygen_core.errors import ProtocolError
 from heygen_core.protocol.codec import UnknownEvent, decode, encode, event_union
@@ -74,6 +92,8 @@ _READ_LIMIT = 16 * 1024 * 1024
 _CLOSE_TIMEOUT = 5.0
 # Wakeups this close to the end of playback count as the end (timer slack).
 _EPSILON = 0.0005
+# The `chunked` profile reports speech per this much audio played.
+_CHUNK_SECONDS = 0.02
 
 # Closes: normal (session over), going away (simulator stopping), replaced.
 _CLOSE_NORMAL = 1000
@@ -110,21 +130,21 @@ class _SessionRecord:
 class _Item:
     """One thing the avatar plays: a LITE utterance or an alpha commit."""
 
-    __slots__ = ("buffered", "closed", "dialect", "event_id", "ids", "starved", "task")
+    __slots__ = ("buffered", "closed", "dialect", "event_id", "ids", "task")
 
     def __init__(
         self, dialect: WsDialect, event_id: str, ids: frozenset[str] = frozenset()
     ) -> None:
         self.dialect: WsDialect = dialect
         self.event_id = event_id
-        # Event ids whose audio it carries (an alpha commit's appends).
-        self.ids = ids or frozenset({event_id})
+        # Event ids whose audio it carries (an alpha commit's appends, or
+        # the ids of a LITE buffer's chunks), in arrival order.
+        self.ids: dict[str, None] = dict.fromkeys(ids or (event_id,))
         self.task = lite.Task(id=str(uuid.uuid4()))
         # Seconds received while queued behind another item (not yet scheduled).
         self.buffered = 0.0
         # No more audio will come: speak_end arrived (LITE), always for a commit.
         self.closed = dialect == "realtime-alpha"
-        self.starved = False
 
 
 class _Playback:
@@ -156,7 +176,6 @@ class _Playback:
         """Add `seconds` of audio to a queued or playing item."""
         if self.items and self.items[0] is item:
             self._clock = max(self._clock, self._loop.time()) + seconds
-            item.starved = False
             self._arm()
         else:
             item.buffered += seconds
@@ -166,6 +185,10 @@ class _Playback:
         item.closed = True
         if self.items and self.items[0] is item and self._timer is None:
             self._tick()
+
+    def remaining(self) -> float:
+        """Seconds of audio the playing item still has to play (0 when none)."""
+        return max(0.0, self._clock - self._loop.time()) if self.items else 0.0
 
     def stop(self) -> list[_Item]:
         """Stop at once; return every item that was playing or queued."""
@@ -181,6 +204,7 @@ class _Playback:
         self._clock = self._loop.time() + head.buffered
         head.buffered = 0.0
         self._arm()
+        self._conn.on_head(head)
 
     def _arm(self) -> None:
         if self._timer is None:
@@ -193,10 +217,7 @@ class _Playback:
             return
         head = self.items[0]
         if not head.closed:
-            if not head.starved:
-                head.starved = True
-                self._conn.on_underrun(head)
-            return
+            return  # ran dry before its end: it waits, and the service says nothing
         self.items.popleft()
         self._conn.on_played(head)
         if self.items:
@@ -227,9 +248,11 @@ class _Connection:
         self.ending = False
         self.finished = asyncio.Event()
         self.playback = _Playback(self)
-        self.utterances: dict[str, _Item] = {}
+        self.profile = hub.config.profile
+        # The LITE buffer that `agent.speak` appends to (None after speak_end).
+        self.open_buffer: _Item | None = None
         self.interrupted: set[str] = set()
-        self.anonymous_utterance: str | None = None
+        self._chunk_timer: asyncio.TimerHandle | None = None
         self.listening = False
         self.lite_state: Literal["idle", "listening", "talking"] = "idle"
         self.alpha_status: Literal["idle", "listening", "talking"] = "idle"
@@ -287,6 +310,7 @@ class _Connection:
         if self._ready_timer is not None:
             self._ready_timer.cancel()
             self._ready_timer = None
+        self._stop_chunks()
         self.playback.stop()
 
     async def _write(self) -> None:
@@ -395,10 +419,7 @@ class _Connection:
         if isinstance(event, lite.AgentSpeak):
             self._speak(event)
         elif isinstance(event, lite.AgentSpeakEnd):
-            item = self.utterances.get(self._utterance_id(event.event_id, ending=True))
-            if item is not None:
-                self.playback.close(item)
-            # else: an interrupted or unknown utterance; the service says nothing.
+            self._speak_end(event)
         elif isinstance(event, realtime_alpha.AgentAudioBufferAppend):
             self._append(event)
         elif isinstance(event, realtime_alpha.AgentAudioBufferCommit):
@@ -407,7 +428,7 @@ class _Connection:
             self.alpha_buffer.clear()
             self.alpha_buffer_ids.clear()
         elif isinstance(event, lite.AgentInterrupt | realtime_alpha.AgentInterrupt):
-            self._interrupt(dialect)
+            self._interrupt(dialect, event.event_id if isinstance(event.event_id, str) else None)
         elif isinstance(event, lite.AgentStartListening | realtime_alpha.AgentStartListening):
             self._start_listening(dialect)
         elif isinstance(
@@ -421,72 +442,90 @@ class _Connection:
 
     # -- LITE playback --------------------------------------------------------------------
 
-    def _utterance_id(self, event_id: str | MISSING, *, ending: bool = False) -> str:
-        """The utterance a chunk or end belongs to; one without `event_id` joins the open one.
-
-        Other clients send ``agent.speak`` and ``agent.speak_end`` without
-        ``event_id``: their chunks make one utterance until the next end,
-        under an id the simulator makes up (and reports in its events).
-        """
-        if isinstance(event_id, str):
-            return event_id
-        current = self.anonymous_utterance
-        if current is None:
-            current = self.anonymous_utterance = f"anonymous-{uuid.uuid4()}"
-        if ending:
-            self.anonymous_utterance = None
-        return current
-
     def _speak(self, event: lite.AgentSpeak) -> None:
-        event_id = self._utterance_id(event.event_id)
-        if event_id in self.interrupted:
+        event_id = event.event_id if isinstance(event.event_id, str) else None
+        if event_id is not None and event_id in self.interrupted:
             self.hub.chunks_after_interrupt += 1
             return
-        pcm = _pcm(event.audio, event_id, whole_samples=True)
+        pcm = _pcm(event.audio, event_id or "", whole_samples=True)
         self._record(pcm)
         self._to_avatar(pcm)
         seconds = len(pcm) / BYTES_PER_SECOND
-        item = self.utterances.get(event_id)
-        if item is not None:
-            self.playback.add(item, seconds)
-            return
-        item = self.utterances[event_id] = _Item("lite", event_id)
-        self.emit(
-            lite.AgentSpeakStarted(
-                type=lite.AGENT_SPEAK_STARTED_TAG, event_id=event_id, task=item.task
-            )
+        # Chunks without an id are reported under one the simulator makes up.
+        key = event_id or (
+            self.open_buffer.event_id
+            if self.open_buffer is not None
+            else f"anonymous-{uuid.uuid4()}"
         )
+        item = self.open_buffer
+        if self.profile == "live":
+            self.emit(
+                _ack(lite.AgentAudioBufferAppended, lite.AGENT_AUDIO_BUFFER_APPENDED_TAG, event_id)
+            )
+        if item is None:
+            item = self.open_buffer = _Item("lite", key)
+            if self.profile == "documented":
+                self.emit(_speak_event(lite.AgentSpeakStarted, key, item.task))
+            self.playback.enqueue(item, seconds)
+            return
+        if key not in item.ids:
+            # Another id joins the same buffer: documented reports it as its own utterance.
+            item.ids[key] = None
+            if self.profile == "documented":
+                self.emit(_speak_event(lite.AgentSpeakStarted, key, item.task))
+        self.playback.add(item, seconds)
+
+    def _speak_end(self, event: lite.AgentSpeakEnd) -> None:
+        item, self.open_buffer = self.open_buffer, None
+        if item is None:
+            return  # nothing buffered (or it was interrupted): the service says nothing
+        if self.profile == "live":
+            event_id = event.event_id if isinstance(event.event_id, str) else None
+            self.emit(
+                _ack(
+                    lite.AgentAudioBufferCommitted, lite.AGENT_AUDIO_BUFFER_COMMITTED_TAG, event_id
+                )
+            )
+        self.playback.close(item)
+
+    def on_head(self, item: _Item) -> None:
+        """An item started playing (called by the playback clock)."""
+        if item.dialect != "lite":
+            return
         self._set_lite_state("talking")
-        self.playback.enqueue(item, seconds)
+        if self.profile == "chunked":
+            self._chunk_tick(item, first=True)
+
+    def _chunk_tick(self, item: _Item, *, first: bool = False) -> None:
+        # `chunked`: one started/ended pair per ~20 ms of audio played; a
+        # buffer that has run dry waits for more audio without reporting.
+        self._chunk_timer = None
+        if not self.playback.items or self.playback.items[0] is not item:
+            return
+        if first or self.playback.remaining() > _EPSILON:
+            if not first:
+                self.emit(_speak_event(lite.AgentSpeakEnded, item.event_id, item.task))
+            self.emit(_speak_event(lite.AgentSpeakStarted, item.event_id, item.task))
+        self._chunk_timer = self.loop.call_later(_CHUNK_SECONDS, self._chunk_tick, item)
+
+    def _stop_chunks(self) -> None:
+        if self._chunk_timer is not None:
+            self._chunk_timer.cancel()
+            self._chunk_timer = None
 
     def on_played(self, item: _Item) -> None:
         """An item finished playing (called by the playback timer)."""
         if item.dialect == "lite":
-            self.utterances.pop(item.event_id, None)
-            self.emit(
-                lite.AgentSpeakEnded(
-                    type=lite.AGENT_SPEAK_ENDED_TAG, event_id=item.event_id, task=item.task
-                )
-            )
-            if not self.utterances:
+            if self.profile == "documented":
+                for event_id in item.ids:
+                    self.emit(_speak_event(lite.AgentSpeakEnded, event_id, item.task))
+            elif self.profile == "chunked":
+                self._stop_chunks()
+                self.emit(_speak_event(lite.AgentSpeakEnded, item.event_id, item.task))
+            if not any(i.dialect == "lite" for i in self.playback.items):
                 self._set_lite_state("listening" if self.listening else "idle")
         elif not any(i.dialect == "realtime-alpha" for i in self.playback.items):
             self._set_alpha_status("listening" if self.listening else "idle")
-
-    def on_underrun(self, item: _Item) -> None:
-        """The playing utterance ran out of audio before its ``agent.speak_end``."""
-        self.emit(
-            lite.WarningEvent(
-                type=lite.WARNING_EVENT_TAG,
-                warning=lite.WarningDetail(
-                    type="audio_underrun",
-                    message=(
-                        f"utterance {item.event_id}: audio ran out before agent.speak_end; "
-                        "send audio ahead of real time"
-                    ),
-                ),
-            )
-        )
 
     def _set_lite_state(self, new: Literal["idle", "listening", "talking"]) -> None:
         if new != self.lite_state:
@@ -541,24 +580,25 @@ class _Connection:
 
     # -- both -----------------------------------------------------------------------------
 
-    def _interrupt(self, dialect: WsDialect) -> None:
+    def _interrupt(self, dialect: WsDialect, event_id: str | None) -> None:
+        self._stop_chunks()
         stopped = self.playback.stop()
+        self.open_buffer = None
         if self.hub.rooms is not None:
             self.hub.rooms.hush_avatar(self.session_id)
         self.listening = False
         for item in stopped:
             # Late chunks of these are dropped (and counted): the service
             # never plays an interrupted utterance's tail.
+            # (The made-up ids of chunks without one never come back: no harm.)
             self.interrupted.update(item.ids)
-            if item.dialect == "lite":
-                self.emit(
-                    lite.AgentSpeakInterrupted(
-                        type=lite.AGENT_SPEAK_INTERRUPTED_TAG,
-                        event_id=item.event_id,
-                        task=item.task,
-                    )
-                )
-        self.utterances.clear()
+            if item.dialect == "lite" and self.profile != "live":
+                for stopped_id in item.ids:
+                    self.emit(_speak_event(lite.AgentSpeakInterrupted, stopped_id, item.task))
+        if dialect == "lite" and self.profile == "live":
+            self.emit(
+                _ack(lite.AgentAudioBufferCleared, lite.AGENT_AUDIO_BUFFER_CLEARED_TAG, event_id)
+            )
         # Appended but uncommitted alpha audio is dropped too; later appends
         # of it count as chunks after the interrupt.
         self.interrupted.update(self.alpha_buffer_ids)
@@ -742,6 +782,9 @@ class RealtimeHub:
             max_msg_size=_READ_LIMIT,
             decode_text=False,  # decode() takes bytes; and the size check is exact
             timeout=_CLOSE_TIMEOUT,
+            # `stall_pongs`: pings reach the loop below, which leaves them
+            # unanswered, as the media servers do (docs/protocol.md §7).
+            autoping=not self.config.stall_pongs,
         )
         await ws.prepare(request)
         record = self._records.setdefault(session_id, _SessionRecord())
@@ -759,6 +802,8 @@ class RealtimeHub:
                 msg = await ws.receive()
                 if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
                     conn.on_frame(msg.type, msg.data)
+                elif msg.type is WSMsgType.PING or msg.type is WSMsgType.PONG:
+                    continue  # only without autoping: a stalled pong
                 elif msg.type is WSMsgType.ERROR:
                     logger.debug("simulator socket %s: %s", session_id, ws.exception())
                     break
@@ -800,6 +845,31 @@ class RealtimeHub:
         _, pending = await asyncio.wait(waiters, timeout=_CLOSE_TIMEOUT)
         for waiter in pending:  # a handler stuck past the timeout: cleanup cancels it
             waiter.cancel()
+
+
+_Ack: TypeAlias = (
+    lite.AgentAudioBufferAppended | lite.AgentAudioBufferCommitted | lite.AgentAudioBufferCleared
+)
+_SpeakEvent: TypeAlias = lite.AgentSpeakStarted | lite.AgentSpeakEnded | lite.AgentSpeakInterrupted
+
+
+def _ack(model: type[_Ack], tag: str, source_event_id: str | None) -> BaseModel:
+    # `live`: an acknowledgement names the client event it answers, when that had an id.
+    if source_event_id is None:
+        return model.model_validate({"type": tag})
+    return model.model_validate({"type": tag, "source_event_id": source_event_id})
+
+
+_SPEAK_TAGS: dict[type[_SpeakEvent], str] = {
+    lite.AgentSpeakStarted: lite.AGENT_SPEAK_STARTED_TAG,
+    lite.AgentSpeakEnded: lite.AGENT_SPEAK_ENDED_TAG,
+    lite.AgentSpeakInterrupted: lite.AGENT_SPEAK_INTERRUPTED_TAG,
+}
+
+
+def _speak_event(model: type[_SpeakEvent], event_id: str, task: lite.Task) -> BaseModel:
+    # `documented` and `chunked`: the utterance's id, and the task the service made for it.
+    return model(type=_SPEAK_TAGS[model], event_id=event_id, task=task)
 
 
 def _pcm(audio: str, event_id: str, *, whole_samples: bool) -> bytes:

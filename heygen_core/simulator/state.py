@@ -8,6 +8,15 @@ client, or the reaper (`heygen_core.simulator.limits`).
 
 Everything here runs on the simulator's event loop; a lock guards it anyway,
 so tests may read it from another thread (`SimulatorThread`).
+
+Session tokens are JWTs (HS256, made with PyJWT and signed with a secret
+that lives only in this simulator), because the web SDK decodes them and
+reads ``start_session_data``: its ``mode`` (``FULL`` or ``LITE``),
+``is_sandbox``, ``avatar_id`` and, for a LITE session with an agent
+connector, ``agent_type`` (``elevenlabs`` or ``cartesia``; the value the
+service puts there is not documented). They also carry ``session_id``,
+``iat`` and ``simulated: true``; the simulator itself looks tokens up,
+it does not trust their claims.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeAlias
 
+import jwt
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
@@ -233,6 +243,7 @@ class SimulatorState:
         self._liveavatar_tokens: dict[str, str] = {}
         self._streaming: dict[str, StreamingSession] = {}
         self._streaming_tokens: dict[str, str] = {}
+        self._token_secret = secrets.token_bytes(32)
         self._end_listeners: list[EndListener] = []
 
     def __repr__(self) -> str:
@@ -248,11 +259,11 @@ class SimulatorState:
     ) -> LiveAvatarSession:
         """Mint a session token and its session (state ``issued``)."""
         now, unix = self.clock.monotonic(), self.clock.unix()
+        session_id = str(uuid.uuid4())
         session = LiveAvatarSession(
-            id=str(uuid.uuid4()),
+            id=session_id,
             owner=owner,
-            # Opaque and unguessable, like the real tokens (which are JWTs).
-            token=secrets.token_urlsafe(32),
+            token=self._session_token(session_id, request, unix),
             request=request,
             max_session_duration=max_session_duration,
             created_mono=now,
@@ -264,6 +275,32 @@ class SimulatorState:
             self._liveavatar[session.id] = session
             self._liveavatar_tokens[session.token] = session.id
         return session
+
+    def _session_token(
+        self,
+        session_id: str,
+        request: la.FullSessionTokenRequest | la.LiteSessionTokenRequest,
+        issued_at: float,
+    ) -> str:
+        start_data: dict[str, str | bool] = {
+            "mode": request.mode,
+            "avatar_id": request.avatar_id,
+            "is_sandbox": request.is_sandbox,
+        }
+        if isinstance(request, la.LiteSessionTokenRequest):
+            if isinstance(request.elevenlabs_agent_config, la.ElevenLabsAgentConfig):
+                start_data["agent_type"] = "elevenlabs"
+            elif isinstance(request.cartesia_agent_config, la.CartesiaAgentConfig):
+                start_data["agent_type"] = "cartesia"
+        claims = {
+            "session_id": session_id,
+            "start_session_data": start_data,
+            "iat": int(issued_at),
+            # A nonce: two tokens for equal requests in one second differ.
+            "jti": secrets.token_urlsafe(16),
+            "simulated": True,
+        }
+        return jwt.encode(claims, self._token_secret, algorithm="HS256")
 
     def liveavatar_session(self, session_id: str) -> LiveAvatarSession | None:
         """Return the LiveAvatar session `session_id`, or None."""

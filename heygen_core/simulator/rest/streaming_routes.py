@@ -5,6 +5,11 @@ session is ``new`` after ``streaming.new`` and ``connected`` after
 ``streaming.start``; the calls that drive the avatar are refused with
 400006 "Session is not in correct state" before start and after stop, as
 the real service does to clients that do not wait for the session.
+
+``streaming.new`` refuses an avatar it does not know (400175, as the service
+refuses one that does not exist): it knows the public avatars other clients
+default to (`heygen_core.simulator.catalogue.STREAMING_PUBLIC_AVATARS`,
+Pipecat's among them), LiveAvatar's public avatars, and the account's own.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from heygen_core.simulator.rest.endpoint import Call, Handler
 from heygen_core.simulator.rest.paging import paginate
 from heygen_core.simulator.rest.replies import (
     STREAMING_CONCURRENCY_LIMIT,
+    STREAMING_INVALID_PARAMETER,
     STREAMING_INVALID_SESSION,
     FieldProblem,
     Refusal,
@@ -90,6 +96,15 @@ class StreamingRoutes:
                 self._dialect.invalid(
                     "body",
                     [FieldProblem(("avatar_id",), "Field required (or avatar_name)", "missing")],
+                )
+            )
+        if not self._state.catalogue.is_streaming_avatar(call.owner, avatar):
+            # The Streaming API refuses an avatar that does not exist.
+            raise Refusal(
+                self._dialect.error(
+                    400,
+                    f"Avatar {avatar!r} not found: use a public avatar or one of your own",
+                    code=STREAMING_INVALID_PARAMETER,
                 )
             )
         try:

@@ -12,6 +12,14 @@ check is read from the schema document instead:
   `heygen_core.protocol.constraints` (the same checks the REST clients run
   before sending), answering what FastAPI answers: ``uuid_parsing``, and a
   ``value_error`` that names the fields.
+
+Unknown request fields follow the schema, because the generated models do:
+a model whose schema says ``additionalProperties: false`` (the vendor's
+schema forbids extras there) answers ``extra_forbidden``; every other model
+ignores them, as the vendor's servers do. Optional bodies (LiveAvatar
+``stop`` and ``keep-alive``, which the web SDK sends with no body) may be
+absent; a body sent to an operation that takes none (``start``,
+``x-no-body``) is ignored, whatever it holds.
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ class RoomHub:
         """Create the hub; `attach` it to the serving loop once running."""
         self.config = config
         self.state = state
-        self.tokens = RoomTokens()
+        self.tokens = RoomTokens(config.room_token_seconds)
         self.full_commands_by_type: Counter[str] = Counter()
         self.invalid_full_commands = 0
         self._rooms: dict[str, _Room] = {}
@@ -246,27 +246,35 @@ class RoomHub:
         return name
 
     def _service_joins(self, room: _Room) -> None:
-        """The avatar and the agent join the room, at once or after their configured delay."""
-        delays = (
-            (AVATAR_IDENTITY, self.config.avatar_join_delay_seconds),
-            (room.agent_identity, self.config.agent_join_delay_seconds),
-        )
-        for identity, delay in delays:
-            if identity is None:
-                continue
-            if delay <= 0:
-                self._service_join(room, identity)
-            else:
-                timer = asyncio.get_running_loop().call_later(
-                    delay, self._service_join, room, identity
-                )
-                room.join_timers.append(timer)
+        """The avatar joins the room, then the agent: at once or after their configured delay.
 
-    def _service_join(self, room: _Room, identity: str) -> None:
-        if self._rooms.get(room.name) is not room or identity in room.service_here:
+        The agent (``liveavatar-agent-<session_id>``) always joins after the
+        avatar (``heygen``), as on the service (docs/protocol.md §7): at
+        ``agent_join_delay_seconds``, or just after the avatar if that is later.
+        """
+        agent_at = asyncio.get_running_loop().time() + self.config.agent_join_delay_seconds
+        self._join_later(room, AVATAR_IDENTITY, self.config.avatar_join_delay_seconds, agent_at)
+
+    def _join_later(
+        self, room: _Room, identity: str, delay: float, agent_at: float | None = None
+    ) -> None:
+        if delay <= 0:
+            self._service_join(room, identity, agent_at)
+        else:
+            timer = asyncio.get_running_loop().call_later(
+                delay, self._service_join, room, identity, agent_at
+            )
+            room.join_timers.append(timer)
+
+    def _service_join(self, room: _Room, identity: str, agent_at: float | None = None) -> None:
+        if self._rooms.get(room.name) is not room:
             return  # the session ended first
-        room.service_here.add(identity)
-        room.broadcast(encode_control(Joined(identity)))
+        if identity not in room.service_here:
+            room.service_here.add(identity)
+            room.broadcast(encode_control(Joined(identity)))
+        agent = room.agent_identity
+        if agent_at is not None and agent is not None:
+            self._join_later(room, agent, agent_at - asyncio.get_running_loop().time())
 
     def mint(self, room: str, identity: str, role: str = "client") -> str:
         """Return a room token for `identity` in `room` (role ``client`` or ``agent``)."""
@@ -359,8 +367,8 @@ class RoomHub:
         if not token:
             return "no room token: send it as 'Authorization: Bearer <token>'"
         grant = self.tokens.verify(token)
-        if grant is None:
-            return "invalid room token: use a token this simulator handed out"
+        if isinstance(grant, str):
+            return grant
         if grant.room in self._ended_rooms and grant.room not in self._rooms:
             return "the session of this room has ended"
         if grant.identity == AVATAR_IDENTITY:

@@ -1,23 +1,30 @@
 """The room tokens the simulator hands out, and checks when a participant joins.
 
-They are shaped like LiveKit's access tokens (a JWT signed with HS256),
-because some clients split them on dots, but they say plainly that they are
-simulated, and are signed with a secret that lives only in this simulator:
-no LiveKit server would accept one, and no other simulator either.
+They are shaped like LiveKit's access tokens (a JWT signed with HS256, made
+with PyJWT: ``sub`` the identity, ``video.room`` and ``video.roomJoin``,
+``iat``, ``nbf`` and ``exp``), because some clients decode them, but they say
+plainly that they are simulated (``simulated: true``) and are signed with a
+secret that lives only in this simulator: no LiveKit server would accept one,
+and no other simulator either. Like LiveKit's, they expire
+(``SimulatorConfig.room_token_seconds``): joining with an expired token is
+refused; a participant already in the room stays.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import jwt
+
 Role = Literal["client", "agent", "avatar"]
 """Who a token is for: a user or viewer, a bot feeding the avatar, the avatar."""
+
+_ROLES: frozenset[str] = frozenset({"client", "agent", "avatar"})
+_ALGORITHM = "HS256"
 
 
 @dataclass(frozen=True)
@@ -29,42 +36,59 @@ class RoomGrant:
     role: Role
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class RoomTokens:
-    """Mints and verifies one simulator's room tokens."""
+    """Mints and verifies one simulator's room tokens.
 
-    def __init__(self) -> None:
+    Args:
+        ttl_seconds: How long a token stays valid after it is minted.
+        clock: Unix time source (tests may move it); `time.time` by default.
+    """
+
+    def __init__(self, ttl_seconds: float = 6 * 3600.0, clock: Callable[[], float] | None = None):
+        """Create a minter with a fresh secret."""
         self._secret = secrets.token_bytes(32)
+        self._ttl = ttl_seconds
+        self._clock = clock or time.time
 
     def __repr__(self) -> str:
         return "<RoomTokens>"
 
     def mint(self, room: str, identity: str, role: Role) -> str:
-        """Return a token that lets `identity` join `room`."""
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        claims = {"sub": identity, "room": room, "role": role, "simulated": True}
-        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        return f"{header}.{body}.{self._sign(header, body)}"
+        """Return a token that lets `identity` join `room` until it expires."""
+        now = self._clock()
+        claims = {
+            "sub": identity,
+            "video": {"room": room, "roomJoin": True},
+            "room": room,
+            "role": role,
+            "simulated": True,
+            "iat": int(now),
+            "nbf": int(now),
+            # Kept as a float: a sub-second lifetime (tests) still expires.
+            "exp": now + self._ttl,
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def verify(self, token: str) -> RoomGrant | None:
-        """Return the grant of a token this simulator minted, else None."""
-        parts = token.split(".")
-        if len(parts) != 3 or not hmac.compare_digest(parts[2], self._sign(parts[0], parts[1])):
-            return None
+    def verify(self, token: str) -> RoomGrant | str:
+        """Return the grant of a valid token this simulator minted, else why it is refused."""
         try:
-            claims = json.loads(_unb64(parts[1]))
-            grant = RoomGrant(str(claims["room"]), str(claims["sub"]), claims["role"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        return grant if grant.role in ("client", "agent", "avatar") else None
-
-    def _sign(self, header: str, body: str) -> str:
-        digest = hmac.new(self._secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
-        return _b64(digest)
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                # Expiry is checked below against our clock (tests may move it),
+                # not PyJWT's.
+                options={"require": ["exp", "sub"], "verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            return "invalid room token: use a token this simulator handed out"
+        exp = claims["exp"]
+        if not isinstance(exp, int | float) or exp <= self._clock():
+            return "room token expired: ask the service for a new one"
+        room, identity, role = claims.get("room"), claims.get("sub"), claims.get("role")
+        if not isinstance(room, str) or not isinstance(identity, str) or role not in _ROLES:
+            return "invalid room token: use a token this simulator handed out"
+        grant_role: Role = (
+            "client" if role == "client" else "agent" if role == "agent" else "avatar"
+        )
+        return RoomGrant(room, identity, grant_role)
