@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo generate check-generated schema-lint lint typecheck test bench clean
+.PHONY: setup demo generate check-generated schema-lint lint typecheck test peers bench clean
 
 ## setup: create .venv and install the project (editable) with every extra and
 ## the dev tools, at the exact versions of constraints.txt.
@@ -42,8 +42,32 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy -p heygen_core -p heygen_models
 	$(VENV)/bin/mypy examples
 
-test: $(STAMP) lint typecheck schema-lint check-generated
+# Third-party clients, each in its own cached folder under .peers/, at the
+# exact versions of its requirements or lock file (re-installed when that changes).
+PEERS := .peers
+PEER_STAMPS := $(PEERS)/pipecat/.installed $(PEERS)/livekit-plugin/.installed $(PEERS)/web-sdk/.installed
+
+test: $(STAMP) lint typecheck schema-lint check-generated $(PEER_STAMPS)
 	$(PY) -m pytest -q -n 2
+
+## peers: install the third-party clients (cached in .peers/) and run only their
+## conformance tests against the simulator (`make test` runs them too).
+peers: $(STAMP) $(PEER_STAMPS)
+	$(PY) -m pytest -q tests/peers
+
+$(PEERS)/%/.installed: tests/peers/%/requirements.txt
+	rm -rf $(PEERS)/$*
+	$(PYTHON) -m venv $(PEERS)/$*
+	$(PEERS)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/$*/bin/python -m pip install --quiet -r tests/peers/$*/requirements.txt
+	touch $@
+
+$(PEERS)/web-sdk/.installed: tests/peers/web-sdk/package.json tests/peers/web-sdk/package-lock.json
+	rm -rf $(PEERS)/web-sdk
+	mkdir -p $(PEERS)/web-sdk
+	cp tests/peers/web-sdk/package.json tests/peers/web-sdk/package-lock.json $(PEERS)/web-sdk/
+	cd $(PEERS)/web-sdk && npm ci --silent --no-audit --no-fund
+	touch $@
 
 ## bench: throughput and latency measurements; results land in bench/results/.
 bench: $(STAMP)
@@ -53,4 +77,4 @@ bench: $(STAMP)
 	$(PY) bench/bench_sessions.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PEERS) .mypy_cache .pytest_cache .ruff_cache .hypothesis

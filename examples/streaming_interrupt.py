@@ -21,12 +21,16 @@ from collections.abc import AsyncIterator
 
 from heygen_models import lite
 
+from heygen_core.protocol.renamed_fields import agent_state
 from heygen_core.realtime.connection import Event
 from heygen_core.samples import speech_sample
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession
 
 CHUNK_MS = 200  # what one TTS callback might deliver
+
+# Nothing waits forever: how long the avatar may take to start speaking.
+START_TIMEOUT = 30.0
 
 
 def load_speech() -> tuple[bytes, int]:
@@ -50,9 +54,16 @@ async def main() -> int:
     started = asyncio.Event()
 
     def on_event(event: Event) -> None:
-        if isinstance(event, lite.AgentSpeakStarted | lite.AgentSpeakInterrupted):
+        # The avatar says it has started as documented (speak_started) or as
+        # live sessions do (its state turns talking), and acknowledges the
+        # interrupt as speak_interrupted or a cleared buffer.
+        if isinstance(event, lite.AgentSpeakInterrupted | lite.AgentAudioBufferCleared):
             print(f"event: {event.type}", flush=True)
-        if isinstance(event, lite.AgentSpeakStarted):
+        talking = isinstance(event, lite.AgentSpeakStarted) or (
+            isinstance(event, lite.AgentStateUpdated) and agent_state(event) == "talking"
+        )
+        if talking and not started.is_set():
+            print("the avatar is talking", flush=True)
             started.set()
 
     # The real API when HEYGEN_LIVE_AVATAR_API_KEY is set, else an embedded simulator.
@@ -62,7 +73,7 @@ async def main() -> int:
         async with session:
             result = await session.speak(tts_chunks(pcm, rate), sample_rate=rate, wait=False)
             print(f"streaming {total:.1f} s of speech", flush=True)
-            await started.wait()
+            await asyncio.wait_for(started.wait(), START_TIMEOUT)
             await asyncio.sleep(total / 2)  # let the avatar say about half of it
             await session.interrupt()
             statuses = await result.finished()

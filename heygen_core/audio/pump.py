@@ -47,6 +47,10 @@ __all__ = [
 
 logger = logging.getLogger("heygen_core.pump")
 
+# How much earlier than its audio could have played a speak_ended may come and
+# still end the utterance: the service's clock and ours differ by a little.
+_ENDED_EARLY_TOLERANCE = 0.1
+
 UtteranceStatus = Literal["queued", "sending", "sent", "playing", "ended", "interrupted", "lost"]
 """Where an utterance is: in our queue, on the wire, at the avatar, or done."""
 
@@ -170,6 +174,7 @@ class Utterance:
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self._end_sent = False  # its end messages are on the wire: the avatar may finish it
+        self._plays_until = 0.0  # loop time its audio has played by, once its end is sent
         self._deadline: asyncio.TimerHandle | None = None
         self._done: asyncio.Future[UtteranceStatus] = asyncio.get_running_loop().create_future()
 
@@ -496,6 +501,7 @@ class AudioPump:
                 self._end(utterance, "ended", "nothing_to_play")  # the avatar reports nothing
                 return
             utterance._end_sent = True
+            utterance._plays_until = self._play_until
             # Whatever the service reports, or fails to, it is over once its
             # audio has played, give or take the margin.
             self._expire_at(utterance, self._play_until + self.config.completion_margin_seconds)
@@ -538,7 +544,12 @@ class AudioPump:
             if not found.done and found.status in ("sending", "sent"):
                 found.status = "playing"
         elif playback.status == "ended":
-            self._end(found, "ended", "speak_ended")
+            # Some sessions report speak_ended for every ~20 ms chunk (one
+            # buffer, docs/protocol.md §7): only one that comes once our
+            # speak_end is out and the audio had time to play ends it.
+            loop = asyncio.get_running_loop()
+            if found._end_sent and loop.time() >= found._plays_until - _ENDED_EARLY_TOLERANCE:
+                self._end(found, "ended", "speak_ended")
         else:
             self._end(found, "interrupted", "interrupt_ack")
 

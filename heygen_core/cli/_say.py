@@ -30,6 +30,7 @@ from heygen_core.cli._exit_codes import (
 from heygen_core.cli._png import write_png
 from heygen_core.cli._progress import SpeakProgress
 from heygen_core.protocol.codec import UnknownEvent
+from heygen_core.protocol.renamed_fields import agent_state
 from heygen_core.realtime.connection import Event
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
@@ -45,8 +46,10 @@ class SayReport:
         audio_seconds_sent: Seconds of 24 kHz audio put on the wire.
         chunks_sent: Audio messages sent.
         first_chunk_ms: From the speak call to the first chunk on the wire.
-        speak_started_ms: From the speak call to ``agent.speak_started``.
-        speak_ended_ms: From the speak call to ``agent.speak_ended``.
+        speak_started_ms: From the speak call to ``agent.speak_started``, or to the
+            avatar's state turning ``talking`` (live sessions send only that).
+        speak_ended_ms: From the speak call to ``agent.speak_ended``, or to the
+            avatar leaving ``talking``.
         outcome: ``ended``, ``interrupted`` or ``lost``.
         session_stopped: Whether the session was stopped through REST.
         avatar_audio_seconds: Seconds of the avatar's voice saved (``--save-audio``).
@@ -153,14 +156,20 @@ async def say(
 
             def on_event(event: Event) -> None:
                 progress.message(f"  event: {_describe(event)}")
-                if isinstance(event, lite.AgentSpeakStarted):
+                # As documented the avatar reports speak_started/_ended; live
+                # sessions report its state instead (docs/protocol.md §7).
+                state = agent_state(event) if isinstance(event, lite.AgentStateUpdated) else None
+                if isinstance(event, lite.AgentSpeakStarted) or state == "talking":
                     marks.setdefault("started", loop.time())
-                elif isinstance(event, lite.AgentSpeakEnded):
+                elif isinstance(event, lite.AgentSpeakEnded) or (
+                    state is not None and "started" in marks
+                ):
                     marks.setdefault("ended", loop.time())
 
             def played() -> float:
                 # The avatar reports only when it starts and ends an
-                # utterance; in between it plays in real time.
+                # utterance (or its state changes); in between it plays in
+                # real time.
                 if "ended" in marks:
                     return total_seconds
                 if "started" in marks:

@@ -21,18 +21,22 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 # What each example must print (in this order) and exit with 0. A new
 # example without an entry here fails `test_every_example_is_covered`.
 EXPECTED_OUTPUT: dict[str, list[str]] = {
+    # The simulator plays the service as observed (the `live` profile): the
+    # avatar acknowledges audio and reports its state, with no speak_* events.
     "speak.py": [
         "is ready",
-        "event: agent.speak_started",
-        "event: agent.speak_ended",
+        "event: agent.audio_buffer_appended",
+        "event: agent.state_updated",
+        "event: agent.audio_buffer_committed",
+        "event: agent.state_updated",
         "sent 4.95 s of audio",
         "outcome: ended",
         "session stopped: True",
     ],
     "streaming_interrupt.py": [
         "streaming 9.9 s of speech",
-        "event: agent.speak_started",
-        "event: agent.speak_interrupted",
+        "the avatar is talking",
+        "event: agent.audio_buffer_cleared",
         "outcome: interrupted",
     ],
     "full_chat.py": [
@@ -139,7 +143,8 @@ def test_readme_library_quick_start_runs(tmp_path: Path) -> None:
     done = run_python([str(script)], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert_in_order(
-        done.stdout, ["event: AgentSpeakStarted", "event: AgentSpeakEnded", "spoke 4.9"]
+        done.stdout,
+        ["event: AgentAudioBufferAppended", "event: AgentAudioBufferCommitted", "spoke 4.9"],
     )
     assert done.stdout.rstrip().endswith("session stopped: True")
 

@@ -15,7 +15,8 @@ from heygen_core.realtime.events import Reconnected
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.session import AvatarSession
 from heygen_core.session._lite_driver import audio_format_frame
-from heygen_core.simulator import Simulator, SimulatorConfig
+from heygen_core.simulator import Simulator
+from tests.support.profiles import sim_config
 
 KEY = "sim-key"
 RATE = 24_000
@@ -28,7 +29,7 @@ def tone(seconds: float) -> np.ndarray:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SimulatorConfig(connect_delay_seconds=0.3)) as simulator:
+    async with Simulator(sim_config(connect_delay_seconds=0.3)) as simulator:
         yield simulator
 
 

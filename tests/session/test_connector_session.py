@@ -21,14 +21,15 @@ from heygen_core.media.room import AudioChunk
 from heygen_core.realtime.events import SessionEvent
 from heygen_core.rest import LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
-from heygen_core.simulator import Simulator, SimulatorConfig
+from heygen_core.simulator import Simulator
+from tests.support.profiles import sim_config
 
 KEY = "sim-key"
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as simulator:
+    async with Simulator(sim_config(connect_delay_seconds=0.2)) as simulator:
         yield simulator
 
 
@@ -146,7 +147,7 @@ async def test_connector_session_is_stopped_when_cancelled(sim: Simulator) -> No
 
 
 async def test_connector_stop_reason_reaches_the_session() -> None:
-    config = SimulatorConfig(connect_delay_seconds=0.1, sandbox_session_seconds=0.8)
+    config = sim_config(connect_delay_seconds=0.1, sandbox_session_seconds=0.8)
     async with Simulator(config) as simulator:
         session = connector_session(simulator)
         async with session:

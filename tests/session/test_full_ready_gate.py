@@ -19,6 +19,7 @@ from heygen_core.realtime.connection import Event
 from heygen_core.realtime.events import ReadyTimeout
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
+from tests.support.profiles import sim_config
 
 KEY = "sim-key"
 LATE = 0.8  # seconds one participant is held back
@@ -28,8 +29,8 @@ NEVER = 60.0  # held back for longer than any test waits
 def delayed(late: str, seconds: float) -> SimulatorConfig:
     """A simulator whose `late` participant (``avatar`` or ``agent``) joins after `seconds`."""
     if late == "avatar":
-        return SimulatorConfig(connect_delay_seconds=0.2, avatar_join_delay_seconds=seconds)
-    return SimulatorConfig(connect_delay_seconds=0.2, agent_join_delay_seconds=seconds)
+        return sim_config(connect_delay_seconds=0.2, avatar_join_delay_seconds=seconds)
+    return sim_config(connect_delay_seconds=0.2, agent_join_delay_seconds=seconds)
 
 
 def full_session(sim: Simulator, **options: object) -> AvatarSession:

@@ -25,8 +25,9 @@ from heygen_core.realtime.connection import Event, RealtimeConnection
 from heygen_core.realtime.events import ConnectionLost, ReadyTimeout
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
-from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
+from heygen_core.simulator import Simulator, SimulatorThread
 from tests.support.interruptible import interrupt_after
+from tests.support.profiles import sim_config
 
 KEY = "sim-key"
 RATE = 24_000
@@ -51,7 +52,7 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SimulatorConfig(connect_delay_seconds=0.3)) as simulator:
+    async with Simulator(sim_config(connect_delay_seconds=0.3)) as simulator:
         yield simulator
 
 
@@ -115,7 +116,7 @@ async def test_commands_sent_before_connected_wait_for_it_and_nothing_is_dropped
 
 
 async def test_ready_timeout_falls_back_to_opening_the_gate() -> None:
-    async with Simulator(SimulatorConfig(connect_delay_seconds=1.5)) as sim:
+    async with Simulator(sim_config(connect_delay_seconds=1.5)) as sim:
         session = AvatarSession.live_avatar(
             sandbox=True, api_key=KEY, base_url=sim.url, ready_timeout=0.3
         )
@@ -130,7 +131,7 @@ async def test_ready_timeout_falls_back_to_opening_the_gate() -> None:
 
 
 async def test_ready_fallback_raise_makes_it_an_error() -> None:
-    async with Simulator(SimulatorConfig(connect_delay_seconds=1.5)) as sim:
+    async with Simulator(sim_config(connect_delay_seconds=1.5)) as sim:
         session = AvatarSession.live_avatar(
             sandbox=True, api_key=KEY, base_url=sim.url, ready_timeout=0.3, ready_fallback="raise"
         )
@@ -141,7 +142,7 @@ async def test_ready_fallback_raise_makes_it_an_error() -> None:
 
 
 async def test_keep_alive_keeps_an_idle_session_open() -> None:
-    config = SimulatorConfig(connect_delay_seconds=0.1, idle_timeout_seconds=1.0)
+    config = sim_config(connect_delay_seconds=0.1, idle_timeout_seconds=1.0)
     async with Simulator(config) as sim:
         async with session_for(sim, keep_alive_interval=0.25) as session:
             await asyncio.sleep(1.6)
@@ -152,7 +153,7 @@ async def test_keep_alive_keeps_an_idle_session_open() -> None:
 
 
 async def test_without_keep_alive_the_idle_reaper_ends_the_session() -> None:
-    config = SimulatorConfig(connect_delay_seconds=0.1, idle_timeout_seconds=0.6)
+    config = sim_config(connect_delay_seconds=0.1, idle_timeout_seconds=0.6)
     async with Simulator(config) as sim, session_for(sim, keep_alive_interval=None) as session:
         await asyncio.wait_for(session.connection.wait_closed(), 5)
         assert session.connection.session_state == "closed"
@@ -216,7 +217,9 @@ async def test_streamed_input_with_a_pause_makes_two_utterances(sim: Simulator) 
 
 
 @pytest.mark.parametrize("dialect", ["lite", "realtime-alpha"])
-async def test_interrupt_stops_queued_audio_for_good(sim: Simulator, dialect: str) -> None:
+async def test_interrupt_stops_queued_audio_for_good(
+    sim: Simulator, dialect: str, speech_profile: str
+) -> None:
     pump = PumpConfig(first_chunk_ms=200, chunk_ms=500, lead_seconds=0.5)
     if dialect == "lite":
         session = session_for(sim, pump=pump)
@@ -239,7 +242,12 @@ async def test_interrupt_stops_queued_audio_for_good(sim: Simulator, dialect: st
     assert not [e for e in events[interrupt_at:] if e[1] in audio_kinds]
     assert sim.chunks_after_interrupt == 0
     if dialect == "lite":
-        assert sim.server_events_by_type["agent.speak_interrupted"] >= 1
+        # Acknowledged as the profile's service does: the buffer cleared
+        # (live) or the utterance interrupted (as documented).
+        ack = (
+            "agent.audio_buffer_cleared" if speech_profile == "live" else "agent.speak_interrupted"
+        )
+        assert sim.server_events_by_type[ack] >= 1
     else:
         # The avatar was talking (a commit had gone out) and is idle after the interrupt.
         statuses = [(t, w["status"]) for t, k, w in sim.server_events(sid) if k == "agent.status"]
@@ -364,14 +372,20 @@ async def test_session_closed_by_the_service_is_stopped_once(sim: Simulator) -> 
     assert sim.open_sessions() == 0 and sim.open_websockets() == 0
 
 
-async def test_events_are_typed_and_iterable(sim: Simulator) -> None:
+async def test_events_are_typed_and_iterable(sim: Simulator, speech_profile: str) -> None:
+    # Speech is reported as the profile's service reports it: state updates
+    # and buffer acknowledgements live, speak_started/ended as documented.
+    if speech_profile == "live":
+        first, last = "AgentStateUpdated", "AgentAudioBufferCommitted"
+    else:
+        first, last = "AgentSpeakStarted", "AgentSpeakEnded"
     async with session_for(sim) as session:
         stream = session.events()
         await session.speak(tone(0.3), sample_rate=RATE)
         seen: list[str] = []
-        while "AgentSpeakEnded" not in seen:
+        while last not in seen:
             seen.append(type(await asyncio.wait_for(anext(stream), 5)).__name__)
-    assert "AgentSpeakStarted" in seen
+    assert first in seen
 
 
 async def test_listening_on_and_off(sim: Simulator) -> None:
@@ -404,6 +418,7 @@ async def test_interactive_avatar_over_the_streaming_api(sim: Simulator, dialect
 
 
 @pytest.mark.slow
+@pytest.mark.one_profile
 def test_say_command_on_the_embedded_simulator(tmp_path: Path) -> None:
     path = tmp_path / "speech.wav"
     path.write_bytes(wav_bytes(tone(1.5, rate=44_100, channels=2), 44_100))
@@ -429,11 +444,12 @@ def test_say_command_on_the_embedded_simulator(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.one_profile
 @pytest.mark.parametrize("stop_fails", [False, True], ids=["stopped", "stop-refused"])
 def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fails: bool) -> None:
     path = tmp_path / "long.wav"
     path.write_bytes(wav_bytes(tone(20.0), RATE))
-    with SimulatorThread(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
+    with SimulatorThread(sim_config(connect_delay_seconds=0.1)) as sim:
         if stop_fails:
             sim.inject("stop_session", 400)  # not retried: the session stays open
 
@@ -441,7 +457,8 @@ def test_ctrl_c_during_say_stops_the_session_and_says_so(tmp_path: Path, stop_fa
             assert sim.open_sessions() == 1
 
         code, err = interrupt_after(
-            "agent.speak_started",
+            # The live service acknowledges audio; it reports no speak_started.
+            "agent.audio_buffer_appended",
             ["say", str(path), "--api-base", sim.url],
             {**os.environ, "HEYGEN_LIVE_AVATAR_API_KEY": KEY},
             before=one_session_open,

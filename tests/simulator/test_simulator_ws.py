@@ -102,7 +102,10 @@ class Client:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SimulatorConfig(connect_delay_seconds=DELAY)) as simulator:
+    # These tests pin the socket's documented events (speak_started/_ended
+    # per event id); tests/simulator/test_profiles.py covers every profile.
+    config = SimulatorConfig(connect_delay_seconds=DELAY, profile="documented")
+    async with Simulator(config) as simulator:
         yield simulator
 
 
