@@ -86,6 +86,14 @@ def validate_body(api: ApiName, model: type[M], raw: bytes) -> M:
 
     """
     try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None  # decode_as below names what is wrong with it
+    else:
+        defs = schema_document(api).defs
+        if model.__name__ in defs:
+            raw = json.dumps(_without_unknown(defs, defs[model.__name__], parsed)).encode()
+    try:
         value = decode_as(model, raw)
     except ProtocolError as exc:
         problems = problems_of(exc)
@@ -94,6 +102,61 @@ def validate_body(api: ApiName, model: type[M], raw: bytes) -> M:
         raise RequestInvalid("body", problems) from None
     _raise_problems("body", model_problems(api, model, json.loads(raw)))
     return value
+
+
+def _without_unknown(defs: Mapping[str, Any], schema: Mapping[str, Any], value: Any) -> Any:
+    """`value` less the object fields its schema does not declare, at every depth.
+
+    Our request schemas are closed so that the client sends nothing
+    undeclared; the vendor's FastAPI models ignore unknown fields instead.
+    The simulator answers as the vendor does, except where a schema object
+    says ``x-vendor-forbids-extra: true``.
+    """
+    while "$ref" in schema:
+        schema = defs[str(schema["$ref"]).rsplit("/", 1)[-1]]
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [_without_unknown(defs, schema["items"], item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    variants = schema.get("oneOf") or schema.get("anyOf")
+    if variants:
+        chosen = _variant(defs, schema, variants, value)
+        return value if chosen is None else _without_unknown(defs, chosen, value)
+    properties: dict[str, Any] = {}
+    closed = False
+    forbids = bool(schema.get("x-vendor-forbids-extra"))
+    for part in [schema, *schema.get("allOf", ())]:
+        while "$ref" in part:
+            part = defs[str(part["$ref"]).rsplit("/", 1)[-1]]
+        properties.update(part.get("properties", {}))
+        closed = closed or part.get("additionalProperties") is False
+        forbids = forbids or bool(part.get("x-vendor-forbids-extra"))
+    if not properties and not closed:
+        return value
+    return {
+        key: _without_unknown(defs, properties[key], item) if key in properties else item
+        for key, item in value.items()
+        if key in properties or not closed or forbids
+    }
+
+
+def _variant(
+    defs: Mapping[str, Any], schema: Mapping[str, Any], variants: list[Any], value: dict[str, Any]
+) -> Mapping[str, Any] | None:
+    # The member a discriminated union's tag names, or the only object member
+    # of a nullable reference; None leaves the value to the model to judge.
+    tag = schema.get("discriminator", {}).get("propertyName")
+    objects: list[Mapping[str, Any]] = []
+    for variant in variants:
+        resolved: Mapping[str, Any] = variant
+        while "$ref" in resolved:
+            resolved = defs[str(resolved["$ref"]).rsplit("/", 1)[-1]]
+        if resolved.get("type") == "null":
+            continue
+        objects.append(resolved)
+        if tag and resolved.get("properties", {}).get(tag, {}).get("const") == value.get(tag):
+            return resolved
+    return objects[0] if len(objects) == 1 and not tag else None
 
 
 def validate_query(api: ApiName, model: type[M], query: Mapping[str, str]) -> M:
