@@ -9,11 +9,9 @@ the simulator's side.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import struct
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import pytest
 
 from heygen_core.simulator import Simulator, SimulatorConfig
 from heygen_core.simulator.config import SpeechProfile
+from tests.support.peer_driver import run_driver
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER_PYTHON = ROOT / ".peers" / "livekit-plugin" / "bin" / "python"
@@ -47,25 +46,14 @@ def _clip() -> bytes:
 async def _drive(sim: Simulator, clip: Path) -> dict[str, Any]:
     if not PEER_PYTHON.exists():
         pytest.fail(f"{PEER_PYTHON} is missing: run `make peers` to install the peer clients")
-    proc = await asyncio.create_subprocess_exec(
-        str(PEER_PYTHON),
-        str(DRIVER),
-        sim.url,
-        AVATAR_ID,
-        str(clip),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    status, out = await run_driver(
+        [str(PEER_PYTHON), str(DRIVER), sim.url, AVATAR_ID, str(clip)],
+        what="livekit-plugin",
+        limit=DRIVER_TIMEOUT,
     )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), DRIVER_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        pytest.fail(f"the livekit-plugin driver did not finish within {DRIVER_TIMEOUT} s")
-    if proc.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace"))
-        pytest.fail(f"the livekit-plugin driver failed ({proc.returncode})")
-    report: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    if status != 0:
+        pytest.fail(f"the livekit-plugin driver failed ({status})")
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return report
 
 

@@ -15,17 +15,16 @@ that: the first utterance is dropped, and only the one spoken after
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import struct
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from heygen_core.simulator import Simulator
+from tests.support.peer_driver import run_driver
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER_PYTHON = ROOT / ".peers" / "pipecat" / "bin" / "python"
@@ -49,25 +48,14 @@ def _tone(start_hz: float, seconds: float) -> bytes:
 async def _drive(sim: Simulator, early: Path, late: Path) -> dict[str, dict[str, Any]]:
     if not PEER_PYTHON.exists():
         pytest.fail(f"{PEER_PYTHON} is missing: run `make peers` to install the peer clients")
-    proc = await asyncio.create_subprocess_exec(
-        str(PEER_PYTHON),
-        str(DRIVER),
-        sim.url,
-        str(early),
-        str(late),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    status, out = await run_driver(
+        [str(PEER_PYTHON), str(DRIVER), sim.url, str(early), str(late)],
+        what="pipecat",
+        limit=DRIVER_TIMEOUT,
     )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), DRIVER_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        pytest.fail(f"the pipecat driver did not finish within {DRIVER_TIMEOUT} s")
-    if proc.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace"))
-        pytest.fail(f"the pipecat driver failed ({proc.returncode})")
-    steps = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
+    if status != 0:
+        pytest.fail(f"the pipecat driver failed ({status})")
+    steps = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     return {step["step"]: step for step in steps}
 
 

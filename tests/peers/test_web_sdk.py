@@ -19,7 +19,6 @@ SDK's own behaviour.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -33,6 +32,7 @@ from heygen_models import liveavatar as la
 
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.simulator import Simulator
+from tests.support.peer_driver import run_driver as run_peer_driver
 from tests.support.real_world_bodies import SANDBOX_AVATAR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,24 +79,9 @@ async def run_driver(
         "AUDIO_FILE": str(audio_file),
         "SPEAK_WHEN": speak_when,
     }
-    # Asynchronous, so the simulator on this loop keeps serving the driver.
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(DRIVER),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        pytest.fail(f"the web SDK driver did not finish in {TIMEOUT:.0f} s")
-    lines = out.decode().strip().splitlines()
-    assert proc.returncode == 0 and lines, (
-        f"driver exited {proc.returncode}\nstdout: {out.decode()}\nstderr: {err.decode()[-4000:]}"
-    )
+    status, out = await run_peer_driver([node, str(DRIVER)], what="web SDK", limit=TIMEOUT, env=env)
+    lines = out.strip().splitlines()
+    assert status == 0 and lines, f"driver exited {status}\nstdout: {out}"
     report: dict[str, Any] = json.loads(lines[-1])
     return report
 
