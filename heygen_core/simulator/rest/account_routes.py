@@ -23,8 +23,9 @@ from heygen_core.simulator.accounts import (
 )
 from heygen_core.simulator.catalogue import languages, llm_models
 from heygen_core.simulator.rest.endpoint import Call, Handler
-from heygen_core.simulator.rest.paging import page_url, paginate
-from heygen_core.simulator.rest.replies import LiveAvatarDialect, Refusal, Reply
+from heygen_core.simulator.rest.liveavatar_handlers import LiveAvatarHandlers
+from heygen_core.simulator.rest.paging import page_fields, paginate
+from heygen_core.simulator.rest.replies import LiveAvatarDialect, Reply
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import iso_timestamp
 
@@ -35,15 +36,13 @@ _EMBEDS = "https://embed.simulator.invalid"
 _EMPTY_MEMORY = "Nothing was said in this session."
 
 
-class AccountRoutes:
+class AccountRoutes(LiveAvatarHandlers):
     """Handlers of the LiveAvatar account-resource operations."""
 
     def __init__(self, runtime: Runtime, dialect: LiveAvatarDialect) -> None:
         """Create the handlers over `runtime`'s state, answering errors in `dialect`."""
-        self._state = runtime.state
+        super().__init__(runtime, dialect)
         self._accounts = runtime.state.accounts
-        self._config = runtime.config
-        self._dialect = dialect
 
     def handlers(self) -> dict[str, Handler]:
         """Return the handler of each operationId."""
@@ -88,12 +87,7 @@ class AccountRoutes:
             la.ContextListEnvelope(
                 code=self._config.liveavatar_success_code,
                 message="success",
-                data=la.ContextList(
-                    count=page.total,
-                    next=page_url(call.request, page.next_page, query.page_size),
-                    previous=page_url(call.request, page.previous_page, query.page_size),
-                    results=page.items,
-                ),
+                data=la.ContextList(**page_fields(call.request, page, query.page_size)),
             ),
         )
 
@@ -349,17 +343,10 @@ class AccountRoutes:
 
     # ------------------------------------------------------------------- helpers
 
-    @staticmethod
-    def _ok(call: Call, body: la.Envelope) -> Reply:
-        return Reply(call.op.success_status, body)
-
     def _done(self, call: Call, message: str) -> Reply:
         return self._ok(
             call, la.Envelope(code=self._config.liveavatar_success_code, message=message, data=None)
         )
-
-    def _refuse(self, status: int, message: str) -> Refusal:
-        return Refusal(self._dialect.error(status, message))
 
     def _now(self) -> str:
         return iso_timestamp(self._state.clock.unix())

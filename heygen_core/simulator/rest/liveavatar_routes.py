@@ -19,11 +19,11 @@ from heygen_core.simulator.accounts import RecordForeign, RecordMissing
 from heygen_core.simulator.catalogue import SANDBOX_AVATAR_ID
 from heygen_core.simulator.limits import ConcurrencyLimitReached, check_concurrency
 from heygen_core.simulator.rest.endpoint import Call, Handler
-from heygen_core.simulator.rest.paging import page_url, paginate
-from heygen_core.simulator.rest.replies import FieldProblem, LiveAvatarDialect, Refusal, Reply
+from heygen_core.simulator.rest.liveavatar_handlers import LiveAvatarHandlers
+from heygen_core.simulator.rest.paging import page_fields, paginate
+from heygen_core.simulator.rest.replies import FieldProblem, Refusal, Reply
 from heygen_core.simulator.rooms.avatar_media import SAMPLE_RATE, tone_speech
 from heygen_core.simulator.rooms.wire import LOCAL_SCHEME
-from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import (
     AVATAR_DELETED,
     USER_CLOSED,
@@ -36,15 +36,8 @@ from heygen_core.simulator.state import (
 _PREVIEW_SECONDS = 0.5
 
 
-class LiveAvatarRoutes:
-    """Handlers of the LiveAvatar operations."""
-
-    def __init__(self, runtime: Runtime, dialect: LiveAvatarDialect) -> None:
-        """Create the handlers over `runtime`'s state, answering errors in `dialect`."""
-        self._rt = runtime
-        self._state = runtime.state
-        self._config = runtime.config
-        self._dialect = dialect
+class LiveAvatarRoutes(LiveAvatarHandlers):
+    """Handlers of the LiveAvatar session, avatar and voice operations."""
 
     def handlers(self) -> dict[str, Handler]:
         """Return the handler of each operationId."""
@@ -198,18 +191,13 @@ class LiveAvatarRoutes:
             for s in self._state.liveavatar_sessions(call.owner)
             if s.is_open == active and _matches(s, query)
         ]
-        page = paginate(sessions, query.page, query.page_size)
+        page = paginate([self._entry(s) for s in sessions], query.page, query.page_size)
         return self._ok(
             call,
             la.SessionListEnvelope(
                 code=self._config.liveavatar_success_code,
                 message="success",
-                data=la.SessionList(
-                    count=page.total,
-                    next=page_url(call.request, page.next_page, query.page_size),
-                    previous=page_url(call.request, page.previous_page, query.page_size),
-                    results=[self._entry(s) for s in page.items],
-                ),
+                data=la.SessionList(**page_fields(call.request, page, query.page_size)),
             ),
         )
 
@@ -273,12 +261,7 @@ class LiveAvatarRoutes:
             la.AvatarListEnvelope(
                 code=self._config.liveavatar_success_code,
                 message="success",
-                data=la.AvatarList(
-                    count=page.total,
-                    next=page_url(call.request, page.next_page, query.page_size),
-                    previous=page_url(call.request, page.previous_page, query.page_size),
-                    results=page.items,
-                ),
+                data=la.AvatarList(**page_fields(call.request, page, query.page_size)),
             ),
         )
 
@@ -291,12 +274,7 @@ class LiveAvatarRoutes:
             la.PublicAvatarListEnvelope(
                 code=self._config.liveavatar_success_code,
                 message="success",
-                data=la.PublicAvatarList(
-                    count=page.total,
-                    next=page_url(call.request, page.next_page, query.page_size),
-                    previous=page_url(call.request, page.previous_page, query.page_size),
-                    results=page.items,
-                ),
+                data=la.PublicAvatarList(**page_fields(call.request, page, query.page_size)),
             ),
         )
 
@@ -339,12 +317,7 @@ class LiveAvatarRoutes:
             la.VoiceListEnvelope(
                 code=self._config.liveavatar_success_code,
                 message="success",
-                data=la.VoiceList(
-                    count=page.total,
-                    next=page_url(call.request, page.next_page, query.page_size),
-                    previous=page_url(call.request, page.previous_page, query.page_size),
-                    results=page.items,
-                ),
+                data=la.VoiceList(**page_fields(call.request, page, query.page_size)),
             ),
         )
 
@@ -411,13 +384,6 @@ class LiveAvatarRoutes:
         )
 
     # ------------------------------------------------------------------- helpers
-
-    @staticmethod
-    def _ok(call: Call, body: la.Envelope) -> Reply:
-        return Reply(call.op.success_status, body)
-
-    def _refuse(self, status: int, message: str) -> Refusal:
-        return Refusal(self._dialect.error(status, message))
 
     def _bound_session(self, call: Call) -> LiveAvatarSession:
         session_id = call.caller.session_id

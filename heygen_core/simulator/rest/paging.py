@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
@@ -48,3 +48,13 @@ def page_url(request: web.Request, page: int | None, page_size: int) -> str | No
     if page is None:
         return None
     return str(request.url.update_query(page=str(page), page_size=str(page_size)))
+
+
+def page_fields(request: web.Request, page: Page[Any], page_size: int) -> dict[str, Any]:
+    """The fields of every paged LiveAvatar list: ``count``, ``next``, ``previous``, ``results``."""
+    return {
+        "count": page.total,
+        "next": page_url(request, page.next_page, page_size),
+        "previous": page_url(request, page.previous_page, page_size),
+        "results": page.items,
+    }

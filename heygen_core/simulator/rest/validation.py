@@ -112,8 +112,7 @@ def _without_unknown(defs: Mapping[str, Any], schema: Mapping[str, Any], value: 
     The simulator answers as the vendor does, except where a schema object
     says ``x-vendor-forbids-extra: true``.
     """
-    while "$ref" in schema:
-        schema = defs[str(schema["$ref"]).rsplit("/", 1)[-1]]
+    schema = _resolved(defs, schema)
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [_without_unknown(defs, schema["items"], item) for item in value]
     if not isinstance(value, dict):
@@ -125,9 +124,7 @@ def _without_unknown(defs: Mapping[str, Any], schema: Mapping[str, Any], value: 
     properties: dict[str, Any] = {}
     closed = False
     forbids = bool(schema.get("x-vendor-forbids-extra"))
-    for part in [schema, *schema.get("allOf", ())]:
-        while "$ref" in part:
-            part = defs[str(part["$ref"]).rsplit("/", 1)[-1]]
+    for part in [schema, *(_resolved(defs, p) for p in schema.get("allOf", ()))]:
         properties.update(part.get("properties", {}))
         closed = closed or part.get("additionalProperties") is False
         forbids = forbids or bool(part.get("x-vendor-forbids-extra"))
@@ -140,6 +137,12 @@ def _without_unknown(defs: Mapping[str, Any], schema: Mapping[str, Any], value: 
     }
 
 
+def _resolved(defs: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in schema:
+        schema = defs[str(schema["$ref"]).rsplit("/", 1)[-1]]
+    return schema
+
+
 def _variant(
     defs: Mapping[str, Any], schema: Mapping[str, Any], variants: list[Any], value: dict[str, Any]
 ) -> Mapping[str, Any] | None:
@@ -148,9 +151,7 @@ def _variant(
     tag = schema.get("discriminator", {}).get("propertyName")
     objects: list[Mapping[str, Any]] = []
     for variant in variants:
-        resolved: Mapping[str, Any] = variant
-        while "$ref" in resolved:
-            resolved = defs[str(resolved["$ref"]).rsplit("/", 1)[-1]]
+        resolved = _resolved(defs, variant)
         if resolved.get("type") == "null":
             continue
         objects.append(resolved)
