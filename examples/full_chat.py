@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 
 from heygen_models import full
 
-from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession
 
@@ -30,7 +30,9 @@ from heygen_core.session import AvatarSession
 ANSWER_TIMEOUT = 60.0
 
 
-async def print_transcripts(events: AsyncIterator[Event], turns: asyncio.Queue[None]) -> None:
+async def print_transcripts(
+    events: AsyncIterator[SessionEvent], turns: asyncio.Queue[None]
+) -> None:
     """Print what each side says; put one item in `turns` each time the avatar finishes."""
     async for event in events:
         if isinstance(event, full.UserTranscription):

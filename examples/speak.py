@@ -13,13 +13,13 @@ import asyncio
 import sys
 from pathlib import Path
 
-from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.samples import speech_sample
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 
 
-def print_event(event: Event) -> None:
+def print_event(event: SessionEvent) -> None:
     """Print one event by its wire tag (or class, for the library's own events)."""
     tag = getattr(event, "type", None) or type(event).__name__
     print(f"event: {tag}", flush=True)

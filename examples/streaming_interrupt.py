@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from heygen_models import lite
 
 from heygen_core.protocol.renamed_fields import agent_state
-from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.samples import speech_sample
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import AvatarSession
@@ -53,7 +53,7 @@ async def main() -> int:
     total = len(pcm) / 2 / rate
     started = asyncio.Event()
 
-    def on_event(event: Event) -> None:
+    def on_event(event: SessionEvent) -> None:
         # The avatar says it has started as documented (speak_started) or as
         # live sessions do (its state turns talking), and acknowledges the
         # interrupt as speak_interrupted or a cleared buffer.

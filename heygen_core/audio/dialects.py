@@ -28,7 +28,8 @@ from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
 
 from heygen_core.protocol.renamed_fields import agent_state
-from heygen_core.realtime.connection import Dialect, Event
+from heygen_core.realtime.connection import Dialect
+from heygen_core.realtime.events import SessionEvent
 
 __all__ = [
     "LiteSpeech",
@@ -120,11 +121,11 @@ class SpeechDialect(Protocol):
         """Return the message that takes the avatar out of its listening pose."""
         ...
 
-    def playback(self, event: Event) -> Playback | None:
+    def playback(self, event: SessionEvent) -> Playback | None:
         """Return what `event` says about playback, or None if it says nothing."""
         ...
 
-    def avatar_state(self, event: Event) -> str | None:
+    def avatar_state(self, event: SessionEvent) -> str | None:
         """Return the avatar's new state (``idle``, ``listening``, ``talking``), if reported.
 
         The audio pump ends every fully sent utterance when the avatar
@@ -201,7 +202,7 @@ class LiteSpeech(SpeechDialect):
         """Return the stop-listening message."""
         return _message(lite.AgentStopListening, event_id=_new_id())
 
-    def playback(self, event: Event) -> Playback | None:
+    def playback(self, event: SessionEvent) -> Playback | None:
         """Map a speak started/ended/interrupted report, or a buffer-cleared ack, to a status."""
         if isinstance(event, lite.AgentAudioBufferCleared):
             # One playback buffer: what it held, every utterance on the wire, is dropped.
@@ -213,7 +214,7 @@ class LiteSpeech(SpeechDialect):
         # Without an id (the field is optional) the report cannot be matched.
         return Playback(status, event_id) if isinstance(event_id, str) else None
 
-    def avatar_state(self, event: Event) -> str | None:
+    def avatar_state(self, event: SessionEvent) -> str | None:
         """Read ``agent.state_updated`` (``new_state`` or a bare ``state``)."""
         return agent_state(event) if isinstance(event, lite.AgentStateUpdated) else None
 
@@ -291,13 +292,13 @@ class RealtimeAlphaSpeech(SpeechDialect):
         """Return the stop-listening message."""
         return _message(realtime_alpha.AgentStopListening, event_id=_new_id())
 
-    def playback(self, event: Event) -> Playback | None:
+    def playback(self, event: SessionEvent) -> Playback | None:
         """Map the avatar going idle to every fully sent utterance having ended."""
         if isinstance(event, realtime_alpha.AgentStatus) and event.status == "idle":
             return Playback("ended", None)
         return None
 
-    def avatar_state(self, event: Event) -> str | None:
+    def avatar_state(self, event: SessionEvent) -> str | None:
         """Read ``agent.status`` (its ``status`` field, when present)."""
         if isinstance(event, realtime_alpha.AgentStatus) and isinstance(event.status, str):
             return event.status

@@ -29,9 +29,9 @@ from heygen_core.audio.format import BYTES_PER_SECOND, SAMPLE_RATE, AudioInput
 from heygen_core.errors import HeyGenError, RealtimeConnectionError
 from heygen_core.realtime.connection import (
     Dialect,
-    Event,
     RealtimeConnection,
 )
+from heygen_core.realtime.events import SessionEvent
 
 __all__ = [
     "BYTES_PER_SECOND",
@@ -510,7 +510,7 @@ class AudioPump:
 
     # -- receiving ------------------------------------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
+    def _on_event(self, event: SessionEvent) -> None:
         # A lost connection needs nothing here: _lose_in_flight already ran,
         # called by the connection itself.
         if self.connection.session_over and not self._closed:

@@ -16,7 +16,7 @@ from heygen_models import full
 
 from heygen_core.cli._exit_codes import run_command
 from heygen_core.cli._say import stop_outcome
-from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 
@@ -24,7 +24,7 @@ from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 _ANSWER_TIMEOUT = 60.0
 
 
-def _transcript(event: Event) -> str | None:
+def _transcript(event: SessionEvent) -> str | None:
     if isinstance(event, full.UserTranscription):
         return f"you: {event.text}"
     if isinstance(event, full.AvatarTranscription):
@@ -53,7 +53,7 @@ class _Answers:
         self._asked.add(event_id)
         self._check()
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: SessionEvent) -> None:
         if isinstance(event, full.SessionStopped):
             self._stopped = True
         elif isinstance(event, full.AvatarSpeakEnded):
@@ -97,7 +97,7 @@ async def chat(
             sessions.append(session)
         answers = _Answers()
 
-        def on_event(event: Event) -> None:
+        def on_event(event: SessionEvent) -> None:
             text = _transcript(event)
             if text is not None:
                 print(text, file=out, flush=True)

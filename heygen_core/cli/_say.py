@@ -31,7 +31,7 @@ from heygen_core.cli._png import write_png
 from heygen_core.cli._progress import SpeakProgress
 from heygen_core.protocol.codec import UnknownEvent
 from heygen_core.protocol.renamed_fields import agent_state
-from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.service_target import live_avatar_target
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 
@@ -69,7 +69,7 @@ class SayReport:
     frames_saved: int | None = None
 
 
-def _describe(event: Event) -> str:
+def _describe(event: SessionEvent) -> str:
     if isinstance(event, BaseModel):
         wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True)
         wire.pop("audio", None)
@@ -154,7 +154,7 @@ async def say(
         with SpeakProgress(events_out, total_seconds) as progress:
             loop = asyncio.get_running_loop()
 
-            def on_event(event: Event) -> None:
+            def on_event(event: SessionEvent) -> None:
                 progress.message(f"  event: {_describe(event)}")
                 # As documented the avatar reports speak_started/_ended; live
                 # sessions report its state instead (docs/protocol.md §7).

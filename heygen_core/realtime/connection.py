@@ -44,9 +44,6 @@ logger = logging.getLogger("heygen_core.realtime.connection")
 Dialect = Literal["lite", "realtime-alpha"]
 """The WebSocket dialects: LiveAvatar LITE, or the Realtime alpha API."""
 
-Event: TypeAlias = SessionEvent
-"""Everything a session's event stream can yield (`SessionEvent`; a socket yields `SocketEvent`)."""
-
 EventCallback: TypeAlias = Callable[[SessionEvent], Awaitable[None] | None]
 """A callback for a session's events: a plain or an async function."""
 

@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from heygen_core.audio import PumpConfig
 from heygen_core.audio.dialects import Playback, speech_dialect
 from heygen_core.protocol.codec import decode, encode
-from heygen_core.realtime.connection import Dialect, Event
+from heygen_core.realtime.connection import Dialect
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.session import AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 
@@ -172,7 +173,7 @@ def test_alpha_interrupt_also_clears_the_buffer() -> None:
 def test_alpha_idle_ends_every_fully_sent_utterance() -> None:
     speech = speech_dialect("realtime-alpha")
 
-    def status(value: str) -> Event:
+    def status(value: str) -> SessionEvent:
         raw = json.dumps({"type": tag(realtime_alpha.AgentStatus), "status": value})
         return decode(raw, "realtime-alpha", "server")
 

@@ -27,10 +27,9 @@ from heygen_core.protocol.codec import encode
 from heygen_core.realtime.connection import (
     MAX_MESSAGE_BYTES,
     Dialect,
-    Event,
     RealtimeConnection,
 )
-from heygen_core.realtime.events import ConnectionLost, ReadyTimeout, Reconnected
+from heygen_core.realtime.events import ConnectionLost, ReadyTimeout, Reconnected, SessionEvent
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
@@ -77,7 +76,7 @@ async def test_speak_returns_lost_when_the_service_ends_the_session() -> None:
         session = AvatarSession.live_avatar(
             sandbox=True, api_key=KEY, base_url=sim.url, pump=PumpConfig(lead_seconds=10.0)
         )
-        seen: list[Event] = []
+        seen: list[SessionEvent] = []
         session.on_event(seen.append)
         async with session:
             result = await asyncio.wait_for(session.speak(tone(6.0), sample_rate=RATE), 15)
@@ -132,7 +131,7 @@ async def test_keep_alive_stops_when_the_service_ends_the_session() -> None:
             keep_alive_interval=0.1,
             reconnect=RetryPolicy(max_attempts=2, base_delay=0.05, max_delay=0.1),
         )
-        seen: list[Event] = []
+        seen: list[SessionEvent] = []
         session.on_event(seen.append)
         async with session:
             await asyncio.sleep(0.35)
@@ -261,7 +260,7 @@ async def test_interrupt_right_after_a_streamed_speak_starts_sends_nothing() -> 
 
 def strict_connection(
     ws_url: str, ready_timeout: float, reconnect: RetryPolicy
-) -> tuple[RealtimeConnection, list[Event]]:
+) -> tuple[RealtimeConnection, list[SessionEvent]]:
     """A LITE connection whose ready timeout raises, and the list its events go to."""
     conn = RealtimeConnection(
         ws_url,
@@ -270,7 +269,7 @@ def strict_connection(
         keep_alive_interval=None,
         reconnect=reconnect,
     )
-    seen: list[Event] = []
+    seen: list[SessionEvent] = []
     conn.on_event(seen.append)
     return conn, seen
 
@@ -351,7 +350,7 @@ def test_the_longest_allowed_chunk_fits_in_one_message(dialect: Dialect) -> None
 async def test_a_drop_before_an_utterances_first_chunk_loses_it_and_reports_it() -> None:
     # The stream's first 400 ms chunk is still being gathered when the socket
     # drops: that utterance's sender is already committed to the old socket.
-    seen: list[Event] = []
+    seen: list[SessionEvent] = []
     async with Simulator(SimulatorConfig(connect_delay_seconds=0.1)) as sim:
         session = AvatarSession.live_avatar(
             sandbox=True,

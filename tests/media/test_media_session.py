@@ -29,8 +29,7 @@ from heygen_core.media.room import (
     VideoFrame,
 )
 from heygen_core.protocol.codec import UnknownEvent
-from heygen_core.realtime.connection import Event
-from heygen_core.realtime.events import ProtocolErrorEvent
+from heygen_core.realtime.events import ProtocolErrorEvent, SessionEvent
 from heygen_core.rest.streaming_client import StreamingClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig, SimulatorThread
@@ -164,7 +163,7 @@ async def test_lite_session_media_follows_the_spoken_audio(sim: Simulator) -> No
 
 async def test_full_mode_speak_text_answers_with_typed_events(sim: Simulator) -> None:
     session = AvatarSession.live_avatar(mode="FULL", sandbox=True, api_key=KEY, base_url=sim.url)
-    seen: list[Event] = []
+    seen: list[SessionEvent] = []
     session.on_event(seen.append)
     async with session:
         stream = session.events()

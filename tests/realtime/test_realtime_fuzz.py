@@ -22,8 +22,8 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from heygen_core.protocol.codec import UnknownEvent
 from heygen_core.protocol.schemas import schema_document
-from heygen_core.realtime.connection import Event, RealtimeConnection
-from heygen_core.realtime.events import ProtocolErrorEvent
+from heygen_core.realtime.connection import RealtimeConnection
+from heygen_core.realtime.events import ProtocolErrorEvent, SessionEvent
 
 LITE = schema_document("lite")
 SERVER_EXAMPLES: list[dict[str, Any]] = [
@@ -82,7 +82,7 @@ def hostile_frames(draw: st.DrawFn) -> Frame:
     return Oversized(example)
 
 
-def one_event_kind(event: Event) -> str:
+def one_event_kind(event: SessionEvent) -> str:
     if isinstance(event, ProtocolErrorEvent):
         return "error"
     if isinstance(event, UnknownEvent):

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from heygen_models import lite
 
-from heygen_core.realtime.connection import Event
-from heygen_core.realtime.events import Reconnected
+from heygen_core.realtime.events import Reconnected, SessionEvent
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.session import AvatarSession
 from heygen_core.session._lite_driver import audio_format_frame
@@ -88,7 +87,7 @@ async def test_the_start_frame_comes_first_only_when_asked(
 
 
 async def test_a_reconnected_socket_gets_the_start_frame_again(sim: Simulator) -> None:
-    seen: list[Event] = []
+    seen: list[SessionEvent] = []
     session = AvatarSession.live_avatar(
         sandbox=True,
         api_key=KEY,

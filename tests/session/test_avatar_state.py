@@ -14,7 +14,7 @@ import pytest
 from heygen_models import lite, realtime_alpha
 
 from heygen_core.protocol.renamed_fields import agent_state
-from heygen_core.realtime.connection import Event
+from heygen_core.realtime.events import SessionEvent
 from heygen_core.session import AvatarSession
 from heygen_core.simulator import Simulator
 from tests.support.polling import eventually
@@ -41,7 +41,7 @@ async def test_the_avatar_state_follows_speech_and_reaches_the_event_stream(
                 avatar_id="Wayne_20240711", api_key=KEY, base_url=sim.url
             )
         assert session.avatar_state is None  # not open yet
-        seen: list[Event] = []
+        seen: list[SessionEvent] = []
         session.on_event(seen.append)
         async with session:
             result = await session.speak(tone(0.8), sample_rate=RATE, wait=False)

@@ -15,8 +15,7 @@ from heygen_models import liveavatar as la
 from heygen_models.full import AGENT_IDENTITY_PREFIX, AVATAR_IDENTITY
 
 from heygen_core.errors import SessionError
-from heygen_core.realtime.connection import Event
-from heygen_core.realtime.events import ReadyTimeout
+from heygen_core.realtime.events import ReadyTimeout, SessionEvent
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 from tests.support.profiles import sim_config
@@ -51,7 +50,7 @@ def identity_of(late: str, session_id: str) -> str:
 async def test_a_full_session_is_ready_only_once_both_have_joined(late: str) -> None:
     async with Simulator(delayed(late, LATE)) as sim:
         session = full_session(sim, ready_timeout=10.0, ready_fallback="raise")
-        seen: list[Event] = []
+        seen: list[SessionEvent] = []
         session.on_event(seen.append)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -102,7 +101,7 @@ def expected_missing(late: str, session_id: str) -> tuple[str, ...]:
 async def test_the_open_fallback_says_who_was_missing(late: str) -> None:
     async with Simulator(delayed(late, NEVER)) as sim:
         session = full_session(sim, ready_timeout=0.5, ready_fallback="open")
-        seen: list[Event] = []
+        seen: list[SessionEvent] = []
         session.on_event(seen.append)
         async with session:
             sid = str(session.session_id)

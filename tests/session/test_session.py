@@ -21,8 +21,8 @@ from websockets.asyncio.client import connect
 
 from heygen_core.audio.pump import PumpConfig
 from heygen_core.errors import AudioFormatError, HeyGenError
-from heygen_core.realtime.connection import Event, RealtimeConnection
-from heygen_core.realtime.events import ConnectionLost, ReadyTimeout
+from heygen_core.realtime.connection import RealtimeConnection
+from heygen_core.realtime.events import ConnectionLost, ReadyTimeout, SessionEvent
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorThread
@@ -120,7 +120,7 @@ async def test_ready_timeout_falls_back_to_opening_the_gate() -> None:
         session = AvatarSession.live_avatar(
             sandbox=True, api_key=KEY, base_url=sim.url, ready_timeout=0.3
         )
-        seen: list[Event] = []
+        seen: list[SessionEvent] = []
         session.on_event(seen.append)
         async with session:
             # Opened by the documented fallback, not by the service: it says so.
@@ -350,7 +350,7 @@ async def test_a_failed_start_stops_the_created_session(sim: Simulator) -> None:
 
 
 async def test_session_closed_by_the_service_is_stopped_once(sim: Simulator) -> None:
-    seen: list[Event] = []
+    seen: list[SessionEvent] = []
     session = session_for(sim)
     session.on_event(seen.append)
     async with session:
@@ -479,7 +479,7 @@ async def test_reconnect_after_an_unexpected_close_reports_what_was_lost(sim: Si
     from heygen_core.realtime.events import ConnectionLost, Reconnected
     from heygen_core.rest.retry import RetryPolicy
 
-    seen: list[Event] = []
+    seen: list[SessionEvent] = []
     pump = PumpConfig(first_chunk_ms=200, chunk_ms=500, lead_seconds=0.5)
     session = session_for(
         sim, pump=pump, reconnect=RetryPolicy(max_attempts=4, base_delay=0.05, max_delay=0.1)
