@@ -20,9 +20,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from types import MappingProxyType
-from typing import ClassVar, Literal, Protocol, TypeVar, get_args
+from typing import ClassVar, Literal, Protocol, get_args
 
 from heygen_models import lite, realtime_alpha
 from pydantic import BaseModel
@@ -42,7 +41,6 @@ __all__ = [
     "speech_dialect",
 ]
 
-M = TypeVar("M", bound=BaseModel)
 
 PlaybackStatus = Literal["playing", "ended", "interrupted"]
 """What the service can report about an utterance it received."""
@@ -134,20 +132,6 @@ class SpeechDialect(Protocol):
         ...
 
 
-@cache
-def _tag(model: type[BaseModel]) -> str:
-    # The tag is the model's `type: Literal[...]`, so the schema stays its only source.
-    (tag,) = get_args(model.model_fields["type"].annotation)
-    if not isinstance(tag, str):
-        raise TypeError(f"{model.__qualname__}.type is not a string Literal")
-    return tag
-
-
-def _message(model: type[M], **fields: object) -> M:
-    """Build (and validate) a client event of `model`, tagged with its own tag."""
-    return model.model_validate({"type": _tag(model), **fields})
-
-
 def _new_id() -> str:
     return uuid.uuid4().hex
 
@@ -160,11 +144,14 @@ class _LiteUtterance(UtteranceWire):
         self._event_id = event_id
 
     def chunk(self, audio: str, seconds: float) -> tuple[BaseModel, ...]:
-        return (_message(lite.AgentSpeak, audio=audio, event_id=self._event_id),)
+        return (lite.AgentSpeak(type=lite.AGENT_SPEAK_TAG, audio=audio, event_id=self._event_id),)
 
     def end(self) -> UtteranceEnd:
         # The service answers with its own report when playback ends.
-        return UtteranceEnd((_message(lite.AgentSpeakEnd, event_id=self._event_id),), over=False)
+        return UtteranceEnd(
+            (lite.AgentSpeakEnd(type=lite.AGENT_SPEAK_END_TAG, event_id=self._event_id),),
+            over=False,
+        )
 
 
 class LiteSpeech(SpeechDialect):
@@ -192,15 +179,15 @@ class LiteSpeech(SpeechDialect):
 
     def interrupt(self) -> tuple[BaseModel, ...]:
         """Return the interrupt message."""
-        return (_message(lite.AgentInterrupt, event_id=_new_id()),)
+        return (lite.AgentInterrupt(type=lite.AGENT_INTERRUPT_TAG, event_id=_new_id()),)
 
     def start_listening(self) -> BaseModel:
         """Return the start-listening message."""
-        return _message(lite.AgentStartListening, event_id=_new_id())
+        return lite.AgentStartListening(type=lite.AGENT_START_LISTENING_TAG, event_id=_new_id())
 
     def stop_listening(self) -> BaseModel:
         """Return the stop-listening message."""
-        return _message(lite.AgentStopListening, event_id=_new_id())
+        return lite.AgentStopListening(type=lite.AGENT_STOP_LISTENING_TAG, event_id=_new_id())
 
     def playback(self, event: SessionEvent) -> Playback | None:
         """Map a speak started/ended/interrupted report, or a buffer-cleared ack, to a status."""
@@ -235,8 +222,8 @@ class _AlphaUtterance(UtteranceWire):
         self._committed = False  # whether any of it was committed (will play)
 
     def chunk(self, audio: str, seconds: float) -> tuple[BaseModel, ...]:
-        append = _message(
-            realtime_alpha.AgentAudioBufferAppend, audio=audio, event_id=self._event_id
+        append = realtime_alpha.AgentAudioBufferAppend(
+            type=realtime_alpha.AGENT_AUDIO_BUFFER_APPEND_TAG, audio=audio, event_id=self._event_id
         )
         self._buffered_ms += seconds * 1000
         if self._buffered_ms < _ALPHA_COMMIT_MS:
@@ -250,14 +237,18 @@ class _AlphaUtterance(UtteranceWire):
             return UtteranceEnd((self._commit(),), over=False)
         clear: tuple[BaseModel, ...] = ()
         if self._buffered_ms > 0:
-            clear = (_message(realtime_alpha.AgentAudioBufferClear, event_id=self._event_id),)
+            clear = (
+                realtime_alpha.AgentAudioBufferClear(
+                    type=realtime_alpha.AGENT_AUDIO_BUFFER_CLEAR_TAG, event_id=self._event_id
+                ),
+            )
         # If nothing was ever committed, the avatar plays nothing and reports
         # nothing, so the utterance is over now.
         return UtteranceEnd(clear, over=not self._committed)
 
     def _commit(self) -> BaseModel:
-        return _message(
-            realtime_alpha.AgentAudioBufferCommit,
+        return realtime_alpha.AgentAudioBufferCommit(
+            type=realtime_alpha.AGENT_AUDIO_BUFFER_COMMIT_TAG,
             audio=_ALPHA_COMMIT_AUDIO,
             event_id=self._event_id,
         )
@@ -280,17 +271,25 @@ class RealtimeAlphaSpeech(SpeechDialect):
     def interrupt(self) -> tuple[BaseModel, ...]:
         """Return the interrupt message, then a buffer clear for audio not yet committed."""
         return (
-            _message(realtime_alpha.AgentInterrupt, event_id=_new_id()),
-            _message(realtime_alpha.AgentAudioBufferClear, event_id=_new_id()),
+            realtime_alpha.AgentInterrupt(
+                type=realtime_alpha.AGENT_INTERRUPT_TAG, event_id=_new_id()
+            ),
+            realtime_alpha.AgentAudioBufferClear(
+                type=realtime_alpha.AGENT_AUDIO_BUFFER_CLEAR_TAG, event_id=_new_id()
+            ),
         )
 
     def start_listening(self) -> BaseModel:
         """Return the start-listening message."""
-        return _message(realtime_alpha.AgentStartListening, event_id=_new_id())
+        return realtime_alpha.AgentStartListening(
+            type=realtime_alpha.AGENT_START_LISTENING_TAG, event_id=_new_id()
+        )
 
     def stop_listening(self) -> BaseModel:
         """Return the stop-listening message."""
-        return _message(realtime_alpha.AgentStopListening, event_id=_new_id())
+        return realtime_alpha.AgentStopListening(
+            type=realtime_alpha.AGENT_STOP_LISTENING_TAG, event_id=_new_id()
+        )
 
     def playback(self, event: SessionEvent) -> Playback | None:
         """Map the avatar going idle to every fully sent utterance having ended."""
