@@ -69,7 +69,8 @@ $(PEERS)/web-sdk/.installed: tests/peers/web-sdk/package.json tests/peers/web-sd
 	cd $(PEERS)/web-sdk && npm ci --silent --no-audit --no-fund
 	touch $@
 
-## bench: throughput and latency measurements; results land in bench/results/.
+## bench: throughput and latency measurements; results land in bench/results/
+## (untracked: each run rewrites them; README.md quotes the latest run).
 bench: $(STAMP)
 	$(PY) bench/bench_protocol.py
 	$(PY) bench/bench_pump.py

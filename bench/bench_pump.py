@@ -13,10 +13,14 @@ int16 frames, as a TTS delivers them:
 
 Quality: the pump's output for a 3 s test signal, against a one-shot soxr VHQ
 resample of the whole signal (RMS error, dBFS), next to the same figure for a
-one-shot soxr HQ resample (the bar: "no worse than soxr HQ").
+one-shot soxr HQ resample (the bar: "no worse than soxr HQ"). 24 kHz is the
+wire rate: the pump passes it through unchanged, so there is no resampling
+error to report (the RMS error is exactly 0, which has no dB figure); the
+row says "pass-through (no resampling)" instead, once the output was checked
+to equal the input byte for byte.
 
-Writes bench/results/pump.json. Target: pump CPU <= 0.5 x baseline at 44.1
-and 48 kHz.
+Writes bench/results/pump.json (untracked: each run overwrites it; README.md
+quotes the latest run). Target: pump CPU <= 0.5 x baseline at 44.1 and 48 kHz.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ QUALITY_SECONDS = 3
 CHUNK_BYTES = 48_000
 # Pacing off (a lead longer than the audio) so CPU, not the clock, is measured.
 NO_PACING = PumpConfig(lead_seconds=1e9, end_gap_seconds=60.0)
+PASSTHROUGH = "pass-through (no resampling)"
 
 
 class SinkConnection(RealtimeConnection):
@@ -107,9 +112,21 @@ def measure(rate: int) -> dict[str, Any]:
         "baseline_ms_per_audio_s": base,
         "pump_ms_per_audio_s": ours,
         "ratio": ours / base,
+        # True at the wire rate: the pump sent its input unchanged (no resampling).
+        "pump_passthrough": sent == signal.tobytes(),
+        # None when the error is exactly 0 (pass-through): no dB figure exists.
         "pump_quality_db": rms_errors_db(rate, [sent], reference)["quality_db"],
         "soxr_hq_quality_db": rms_errors_db(rate, [hq], reference)["quality_db"],
     }
+
+
+def quality_text(row: dict[str, Any]) -> str:
+    """The pump's quality cell: its RMS error in dB, or why there is none."""
+    if row["pump_passthrough"]:
+        return PASSTHROUGH
+    db = row["pump_quality_db"]
+    # An exact result that is not a pass-through would be a surprise worth showing.
+    return "exact" if db is None else f"{db:.1f}"
 
 
 def main() -> int:
@@ -117,15 +134,16 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpu": platform.machine()},
         "rates": {},
     }
-    print(f"{'rate':>6} {'baseline':>9} {'pump':>7} {'ratio':>6} {'pump dB':>8} {'HQ dB':>7}")
+    # The pump's quality last: its cell may be a phrase rather than a figure.
+    print(f"{'rate':>6} {'baseline':>9} {'pump':>7} {'ratio':>6} {'HQ dB':>7}  pump dB")
     for rate in RATES:
         row = measure(rate)
         results["rates"][str(rate)] = row
-        q, hq = row["pump_quality_db"], row["soxr_hq_quality_db"]
+        hq = row["soxr_hq_quality_db"]
         base, ours = row["baseline_ms_per_audio_s"], row["pump_ms_per_audio_s"]
         print(
             f"{rate:>6} {base:>8.3f}m {ours:>6.3f}m {row['ratio']:>6.2f} "
-            f"{q if q is None else round(q, 1)!s:>8} {hq if hq is None else round(hq, 1)!s:>7}"
+            f"{'exact' if hq is None else format(hq, '.1f'):>7}  {quality_text(row)}"
         )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

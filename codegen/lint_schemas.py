@@ -27,6 +27,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from model_base import CREDENTIAL_WORDS  # noqa: E402  (codegen/ is on sys.path: a script)
+
 from heygen_core.protocol.schemas import SchemaDocument  # noqa: E402  (after the path tweak)
 
 BODY_METHODS = {"post", "put", "patch"}
@@ -34,8 +36,9 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 UNIONS = {"ClientEvent": "client", "ServerEvent": "server"}
 
 
-# Property names that may hold a credential (rule 10 of schemas/README.md).
-CREDENTIAL_NAME = re.compile(r"(^|_)(token|secret|password|credential|api_?key)$")
+# Property names that may hold a credential (rule 10 of schemas/README.md): those
+# ending in a word of the one credential-name rule (codegen/model_base.py).
+CREDENTIAL_NAME = re.compile(rf"(^|_)({'|'.join(CREDENTIAL_WORDS)})$")
 
 
 def load(schemas_dir: Path) -> list[tuple[Path, SchemaDocument]]:

@@ -3,6 +3,7 @@
 """Typed pydantic v2 models generated from the schemas under schemas/.
 
 Modules:
+    base: codegen/model_base.py
     liveavatar: schemas/rest/liveavatar.openapi.yaml
     liveavatar_operations: schemas/rest/liveavatar.openapi.yaml
     streaming: schemas/rest/streaming.openapi.yaml

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import (
-    MISSING,
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    StrictBool,
-    StrictStr,
-)
+from heygen_models.base import SchemaModel
+from pydantic import MISSING, ConfigDict, Field, RootModel, StrictBool, StrictStr
 
 
-class AvatarInterrupt(BaseModel):
+class AvatarInterrupt(SchemaModel):
     """
     Stop the avatar's current speech (`avatar.interrupt`).
     """
@@ -31,7 +24,7 @@ class AvatarInterrupt(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class AvatarSpeakAudio(BaseModel):
+class AvatarSpeakAudio(SchemaModel):
     """
     Make the avatar speak the given audio (`avatar.speak_audio`; in the official SDK, undocumented on the vendor pages).
     """
@@ -50,7 +43,7 @@ class AvatarSpeakAudio(BaseModel):
     """
 
 
-class AvatarSpeakEnded(BaseModel):
+class AvatarSpeakEnded(SchemaModel):
     """
     The avatar finished speaking (`avatar.speak_ended`).
     """
@@ -68,7 +61,7 @@ class AvatarSpeakEnded(BaseModel):
     """
 
 
-class AvatarSpeakResponse(BaseModel):
+class AvatarSpeakResponse(SchemaModel):
     """
     Send `text` to the session's LLM and have the avatar speak its answer (`avatar.speak_response`).
     """
@@ -84,7 +77,7 @@ class AvatarSpeakResponse(BaseModel):
     text: StrictStr
 
 
-class AvatarSpeakStarted(BaseModel):
+class AvatarSpeakStarted(SchemaModel):
     """
     The avatar started speaking (`avatar.speak_started`).
     """
@@ -102,7 +95,7 @@ class AvatarSpeakStarted(BaseModel):
     """
 
 
-class AvatarSpeakText(BaseModel):
+class AvatarSpeakText(SchemaModel):
     """
     Make the avatar say `text` as given (`avatar.speak_text`).
     """
@@ -118,7 +111,7 @@ class AvatarSpeakText(BaseModel):
     text: StrictStr
 
 
-class AvatarStartListening(BaseModel):
+class AvatarStartListening(SchemaModel):
     """
     Switch the avatar to its listening animation (`avatar.start_listening`).
     """
@@ -133,7 +126,7 @@ class AvatarStartListening(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class AvatarStopListening(BaseModel):
+class AvatarStopListening(SchemaModel):
     """
     Leave the listening animation (`avatar.stop_listening`).
     """
@@ -148,7 +141,7 @@ class AvatarStopListening(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class AvatarTranscription(BaseModel):
+class AvatarTranscription(SchemaModel):
     """
     Full text of one avatar utterance (`avatar.transcription`).
     """
@@ -164,7 +157,7 @@ class AvatarTranscription(BaseModel):
     text: StrictStr
 
 
-class AvatarTranscriptionChunk(BaseModel):
+class AvatarTranscriptionChunk(SchemaModel):
     """
     Part of the avatar's current utterance (`avatar.transcription.chunk`).
     """
@@ -180,7 +173,7 @@ class AvatarTranscriptionChunk(BaseModel):
     text: StrictStr
 
 
-class ElevenlabsAgentCommand(BaseModel):
+class ElevenlabsAgentCommand(SchemaModel):
     """
     ElevenLabs-agent connector sessions (a LITE token with `elevenlabs_agent_config`): relay an ElevenLabs client event to the agent (`elevenlabs_agent_command`; official SDK 0.0.18).
     """
@@ -200,7 +193,7 @@ class ElevenlabsAgentCommand(BaseModel):
     data: ElevenlabsCommandData | MISSING = MISSING
 
 
-class ElevenlabsAgentEvent(BaseModel):
+class ElevenlabsAgentEvent(SchemaModel):
     """
     ElevenLabs-agent connector sessions: one ElevenLabs Conversational AI server event, passed through (`elevenlabs_agent_event`; official SDK 0.0.18).
     """
@@ -220,7 +213,7 @@ class ElevenlabsAgentEvent(BaseModel):
     data: ElevenlabsEventData | MISSING = MISSING
 
 
-class ElevenlabsCommandData(BaseModel):
+class ElevenlabsCommandData(SchemaModel):
     """
     Payload of an `elevenlabs_agent_command`: `text` for `user_message` and `contextual_update`; `tool_call_id`, `result` and `is_error` for `client_tool_result`; nothing for `user_activity`. One closed object, not a union, because its kind is named by the sibling field `elevenlabs_event_type`, which a tagged union of payloads cannot discriminate on.
     """
@@ -247,7 +240,7 @@ class ElevenlabsCommandData(BaseModel):
     """
 
 
-class ElevenlabsEventData(BaseModel):
+class ElevenlabsEventData(SchemaModel):
     """
     One ElevenLabs Conversational AI server event's whole payload, as ElevenLabs sent it (for example `{"type": "agent_response", "agent_response_event": {"agent_response": "..."}}`). Its shape is ElevenLabs', not LiveAvatar's, so every field is kept as received.
     """
@@ -267,7 +260,7 @@ class SessionEndReason(
     """
 
 
-class SessionStateUpdated(BaseModel):
+class SessionStateUpdated(SchemaModel):
     """
     The session's state changed (`session.state_updated`).
     """
@@ -286,7 +279,7 @@ class SessionStateUpdated(BaseModel):
     """
 
 
-class SessionStop(BaseModel):
+class SessionStop(SchemaModel):
     """
     End the session (`session.stop`; in the official SDK).
     """
@@ -301,7 +294,7 @@ class SessionStop(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class SessionStopped(BaseModel):
+class SessionStopped(SchemaModel):
     """
     The session ended (`session.stopped`).
     """
@@ -324,7 +317,7 @@ class SessionStopped(BaseModel):
     """
 
 
-class SessionUpdate(BaseModel):
+class SessionUpdate(SchemaModel):
     """
     Change session settings (`session.update`; in the official SDK). Its payload is undocumented, so only the envelope can be sent: add the payload's fields here once they are known (an open payload object would break strict-out).
     """
@@ -339,7 +332,7 @@ class SessionUpdate(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class SessionUpdated(BaseModel):
+class SessionUpdated(SchemaModel):
     """
     The service applied a `session.update` (`session.updated`; payload undocumented, kept as extra fields).
     """
@@ -354,7 +347,7 @@ class SessionUpdated(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserPushToTalkStartFailed(BaseModel):
+class UserPushToTalkStartFailed(SchemaModel):
     """
     Push-to-talk capture could not start (`user.push_to_talk_start_failed`).
     """
@@ -369,7 +362,7 @@ class UserPushToTalkStartFailed(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserPushToTalkStarted(BaseModel):
+class UserPushToTalkStarted(SchemaModel):
     """
     Push-to-talk capture started (`user.push_to_talk_started`).
     """
@@ -384,7 +377,7 @@ class UserPushToTalkStarted(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserPushToTalkStopFailed(BaseModel):
+class UserPushToTalkStopFailed(SchemaModel):
     """
     Push-to-talk capture could not stop (`user.push_to_talk_stop_failed`).
     """
@@ -399,7 +392,7 @@ class UserPushToTalkStopFailed(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserPushToTalkStopped(BaseModel):
+class UserPushToTalkStopped(SchemaModel):
     """
     Push-to-talk capture stopped (`user.push_to_talk_stopped`).
     """
@@ -414,7 +407,7 @@ class UserPushToTalkStopped(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserSpeakEnded(BaseModel):
+class UserSpeakEnded(SchemaModel):
     """
     The user stopped speaking (`user.speak_ended`).
     """
@@ -429,7 +422,7 @@ class UserSpeakEnded(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserSpeakStarted(BaseModel):
+class UserSpeakStarted(SchemaModel):
     """
     The user started speaking (`user.speak_started`).
     """
@@ -444,7 +437,7 @@ class UserSpeakStarted(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserStartPushToTalk(BaseModel):
+class UserStartPushToTalk(SchemaModel):
     """
     Start capturing the user's speech in a PUSH_TO_TALK session (`user.start_push_to_talk`).
     """
@@ -459,7 +452,7 @@ class UserStartPushToTalk(BaseModel):
     source_event_id: StrictStr | None | MISSING = MISSING
 
 
-class UserStopPushToTalk(BaseModel):
+class UserStopPushToTalk(SchemaModel):
     """
     Stop capturing the user's speech in a PUSH_TO_TALK session (`user.stop_push_to_talk`).
     """
@@ -498,7 +491,7 @@ class ClientEvent(
     """
 
 
-class UserTranscription(BaseModel):
+class UserTranscription(SchemaModel):
     """
     Final transcript of one user utterance (`user.transcription`).
     """
@@ -514,7 +507,7 @@ class UserTranscription(BaseModel):
     text: StrictStr
 
 
-class UserTranscriptionChunk(BaseModel):
+class UserTranscriptionChunk(SchemaModel):
     """
     Partial transcript of the user's current utterance (`user.transcription.chunk`).
     """

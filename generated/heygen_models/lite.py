@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import (
-    MISSING,
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    StrictInt,
-    StrictStr,
-)
+from heygen_models.base import SchemaModel
+from pydantic import MISSING, ConfigDict, Field, RootModel, StrictInt, StrictStr
 
 
-class AgentAudioBufferAppended(BaseModel):
+class AgentAudioBufferAppended(SchemaModel):
     """
     The service appended received audio to its buffer (`agent.audio_buffer_appended`; observed, undocumented).
     """
@@ -34,7 +27,7 @@ class AgentAudioBufferAppended(BaseModel):
     task: Task | MISSING = MISSING
 
 
-class AgentAudioBufferCleared(BaseModel):
+class AgentAudioBufferCleared(SchemaModel):
     """
     The service dropped its buffered audio (`agent.audio_buffer_cleared`; observed, undocumented).
     """
@@ -52,7 +45,7 @@ class AgentAudioBufferCleared(BaseModel):
     task: Task | MISSING = MISSING
 
 
-class AgentAudioBufferCommitted(BaseModel):
+class AgentAudioBufferCommitted(SchemaModel):
     """
     The service committed buffered audio for playback (`agent.audio_buffer_committed`; observed, undocumented).
     """
@@ -70,7 +63,7 @@ class AgentAudioBufferCommitted(BaseModel):
     task: Task | MISSING = MISSING
 
 
-class AgentInterrupt(BaseModel):
+class AgentInterrupt(SchemaModel):
     """
     Stop speaking and clear everything scheduled (`agent.interrupt`).
     """
@@ -86,7 +79,7 @@ class AgentInterrupt(BaseModel):
     """
 
 
-class AgentSpeak(BaseModel):
+class AgentSpeak(SchemaModel):
     """
     Send one chunk of avatar speech (`agent.speak`). About 1 s of audio per chunk is recommended. `event_id` is optional on the wire (the vendor's events page, HeyGen's starter agent and Pipecat send none; the LiveKit plugin sends a new one per chunk); heygen-core always sends one, shared by all chunks of one utterance.
     """
@@ -106,7 +99,7 @@ class AgentSpeak(BaseModel):
     """
 
 
-class AgentSpeakEnd(BaseModel):
+class AgentSpeakEnd(SchemaModel):
     """
     End of one utterance (`agent.speak_end`); repeats the utterance's `event_id` (optional on the wire: HeyGen's starter agent sends none). Needed for the avatar to return to idle/listening.
     """
@@ -122,7 +115,7 @@ class AgentSpeakEnd(BaseModel):
     """
 
 
-class AgentSpeakEnded(BaseModel):
+class AgentSpeakEnded(SchemaModel):
     """
     The avatar finished speaking an utterance (`agent.speak_ended`); always follows an `agent.speak_started`.
     """
@@ -139,7 +132,7 @@ class AgentSpeakEnded(BaseModel):
     task: Task | MISSING = MISSING
 
 
-class AgentSpeakInterrupted(BaseModel):
+class AgentSpeakInterrupted(SchemaModel):
     """
     The avatar's utterance was cut short (`agent.speak_interrupted`; observed, undocumented).
     """
@@ -156,7 +149,7 @@ class AgentSpeakInterrupted(BaseModel):
     task: Task | MISSING = MISSING
 
 
-class AgentSpeakStarted(BaseModel):
+class AgentSpeakStarted(SchemaModel):
     """
     The avatar started speaking an utterance (`agent.speak_started`).
     """
@@ -173,7 +166,7 @@ class AgentSpeakStarted(BaseModel):
     task: Task | MISSING = MISSING
 
 
-class AgentStartListening(BaseModel):
+class AgentStartListening(SchemaModel):
     """
     Switch the avatar to its listening animation (`agent.start_listening`).
     """
@@ -186,7 +179,7 @@ class AgentStartListening(BaseModel):
     event_id: StrictStr
 
 
-class AgentStateUpdated(BaseModel):
+class AgentStateUpdated(SchemaModel):
     """
     The avatar's activity state changed (`agent.state_updated`; observed, undocumented). Live sessions send `previous_state` and `new_state`; some client code reads a bare `state` instead, so either may carry the new state (both optional).
     """
@@ -205,7 +198,7 @@ class AgentStateUpdated(BaseModel):
     """
 
 
-class AgentStopListening(BaseModel):
+class AgentStopListening(SchemaModel):
     """
     Leave the listening animation (`agent.stop_listening`).
     """
@@ -218,7 +211,7 @@ class AgentStopListening(BaseModel):
     event_id: StrictStr
 
 
-class AudioFormatStart(BaseModel):
+class AudioFormatStart(SchemaModel):
     """
     Announce the audio format of the `agent.speak` chunks that follow (`start`; sent first by HeyGen's own starter agent and others, undocumented on the vendor pages). The format is fixed (PCM16 24 kHz mono), so this only restates it; heygen-core sends it only when asked to (`PumpConfig.send_audio_format`).
     """
@@ -243,7 +236,7 @@ class AudioFormatStart(BaseModel):
     event_id: StrictStr | MISSING = MISSING
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(SchemaModel):
     """
     Body of an `error` event (observed, undocumented).
     """
@@ -260,7 +253,7 @@ class ErrorDetail(BaseModel):
     """
 
 
-class ErrorEvent(BaseModel):
+class ErrorEvent(SchemaModel):
     """
     The service reports an error (`error`; observed, undocumented).
     """
@@ -274,7 +267,7 @@ class ErrorEvent(BaseModel):
     error: ErrorDetail
 
 
-class SessionKeepAlive(BaseModel):
+class SessionKeepAlive(SchemaModel):
     """
     Reset the session's 5-minute idle timer (`session.keep_alive`). Existing clients send one every 60 to 150 s.
     """
@@ -307,7 +300,7 @@ class ClientEvent(
     """
 
 
-class SessionStateUpdated(BaseModel):
+class SessionStateUpdated(SchemaModel):
     """
     The session's connection state changed (`session.state_updated`). Wait for `connected` before sending commands; reports differ on whether every mode sends it.
     """
@@ -324,7 +317,7 @@ class SessionStateUpdated(BaseModel):
     """
 
 
-class Task(BaseModel):
+class Task(SchemaModel):
     """
     The service's task for one utterance.
     """
@@ -336,7 +329,7 @@ class Task(BaseModel):
     id: StrictStr
 
 
-class WarningDetail(BaseModel):
+class WarningDetail(SchemaModel):
     """
     Body of a `warning` event (observed, undocumented).
     """
@@ -349,7 +342,7 @@ class WarningDetail(BaseModel):
     message: StrictStr | MISSING = MISSING
 
 
-class WarningEvent(BaseModel):
+class WarningEvent(SchemaModel):
     """
     The service reports a warning (`warning`; observed, undocumented).
     """

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from heygen_models.base import SchemaModel
 from pydantic import (
     MISSING,
-    BaseModel,
     ConfigDict,
     Field,
     RootModel,
@@ -28,7 +28,7 @@ class AgentDynamicVariables(RootModel[dict[str, StrictStr | StrictFloat | Strict
     root: dict[str, StrictStr | StrictFloat | StrictBool]
 
 
-class AgoraConfig(BaseModel):
+class AgoraConfig(SchemaModel):
     """
     Bring-your-own Agora channel (LITE). `agora_uid` is sent as a string (a numeric UID in decimal, or a user account).
     """
@@ -43,7 +43,7 @@ class AgoraConfig(BaseModel):
     agora_uid: StrictStr
 
 
-class Avatar(BaseModel):
+class Avatar(SchemaModel):
     """
     One of the caller's avatars (vendor `AvatarSchema`). Only `id` and `name` are relied on; other fields are kept as sent. `default_voice` replaced `default_voice_id`, which is still accepted from older replies.
     """
@@ -81,7 +81,7 @@ class Avatar(BaseModel):
     updated_at: StrictStr | MISSING = MISSING
 
 
-class AvatarDefaultVoice(BaseModel):
+class AvatarDefaultVoice(SchemaModel):
     """
     An avatar's default voice, as the avatar schema sends it (`{id, name}`).
     """
@@ -94,7 +94,7 @@ class AvatarDefaultVoice(BaseModel):
     name: StrictStr | MISSING = MISSING
 
 
-class AvatarList(BaseModel):
+class AvatarList(SchemaModel):
     """
     One page of the caller's avatars.
     """
@@ -109,7 +109,7 @@ class AvatarList(BaseModel):
     results: list[Avatar]
 
 
-class AvatarPersona(BaseModel):
+class AvatarPersona(SchemaModel):
     """
     Deprecated FULL-mode persona (voice, context, language, TTS and STT settings).
     """
@@ -131,7 +131,7 @@ class AvatarPersona(BaseModel):
     stt_config: SttConfig | MISSING = MISSING
 
 
-class CartesiaAgentConfig(BaseModel):
+class CartesiaAgentConfig(SchemaModel):
     """
     Drive a LITE session with a deployed Cartesia (Line) agent (docs: lite-mode/connectors/cartesia-agent). Like the ElevenLabs agent, the session gets no `ws_url` and uses the FULL event system. The agent owns its voice, prompt and language.
     """
@@ -150,7 +150,7 @@ class CartesiaAgentConfig(BaseModel):
     """
 
 
-class CartesiaVoiceSettings(BaseModel):
+class CartesiaVoiceSettings(SchemaModel):
     """
     Cartesia Sonic TTS settings. Cartesia's LiveAvatar guide documents only `provider: cartesia`; `speed` is the voice-settings page's shared setting. No other field is documented, so none is sent.
     """
@@ -163,7 +163,7 @@ class CartesiaVoiceSettings(BaseModel):
     speed: Annotated[StrictFloat | MISSING, Field(ge=0.8, le=1.2)] = MISSING
 
 
-class Context(BaseModel):
+class Context(SchemaModel):
     """
     A context (vendor `ContextDetailSchema`): what a FULL-mode avatar knows and how it behaves. `required_dynamic_variables` lists the `${var}` names its prompt and opening text use.
     """
@@ -182,7 +182,7 @@ class Context(BaseModel):
     links: list[ContextLink] | MISSING = MISSING
 
 
-class ContextLink(BaseModel):
+class ContextLink(SchemaModel):
     """
     A URL whose FAQ-style content the avatar may cite (as sent by the service).
     """
@@ -196,7 +196,7 @@ class ContextLink(BaseModel):
     faq: StrictStr | MISSING = MISSING
 
 
-class ContextLinkRequest(BaseModel):
+class ContextLinkRequest(SchemaModel):
     """
     A FAQ link to attach to a context; `id` names an existing link to keep.
     """
@@ -210,7 +210,7 @@ class ContextLinkRequest(BaseModel):
     faq: StrictStr | MISSING = MISSING
 
 
-class ContextList(BaseModel):
+class ContextList(SchemaModel):
     """
     One page of contexts.
     """
@@ -225,7 +225,7 @@ class ContextList(BaseModel):
     results: list[ContextSummary]
 
 
-class ContextSummary(BaseModel):
+class ContextSummary(SchemaModel):
     """
     One context in a list (vendor `ContextSchema`); get it by id for its prompt.
     """
@@ -240,7 +240,7 @@ class ContextSummary(BaseModel):
     updated_at: StrictStr | MISSING = MISSING
 
 
-class CopyContextRequest(BaseModel):
+class CopyContextRequest(SchemaModel):
     """
     Optional name of the copy (default "{original name} (Copy)").
     """
@@ -252,7 +252,7 @@ class CopyContextRequest(BaseModel):
     name: StrictStr | MISSING = MISSING
 
 
-class CreateContextRequest(BaseModel):
+class CreateContextRequest(SchemaModel):
     """
     A new context (vendor docs mark `name`, `prompt` and `opening_text` required).
     """
@@ -267,7 +267,7 @@ class CreateContextRequest(BaseModel):
     links: list[ContextLinkRequest] | MISSING = MISSING
 
 
-class CreateEmbedRequest(BaseModel):
+class CreateEmbedRequest(SchemaModel):
     """
     An embeddable avatar (vendor `CreateEmbedV2RequestSchema`). `voice_agent_id` (voice-agents guide) is mutually exclusive with `voice_id` / `context_id`.
     """
@@ -293,7 +293,7 @@ class CreateEmbedRequest(BaseModel):
     orientation: Literal["horizontal", "vertical"] | MISSING = MISSING
 
 
-class CreateLlmConfigurationRequest(BaseModel):
+class CreateLlmConfigurationRequest(SchemaModel):
     """
     An OpenAI-compatible chat-completions endpoint. `base_url` is optional and defaults to OpenAI (custom-LLM guide).
     """
@@ -311,7 +311,7 @@ class CreateLlmConfigurationRequest(BaseModel):
     base_url: StrictStr | MISSING = MISSING
 
 
-class CreateMemoryRequest(BaseModel):
+class CreateMemoryRequest(SchemaModel):
     """
     Build a memory from a finished session (`memory_type` is `session`).
     """
@@ -324,7 +324,7 @@ class CreateMemoryRequest(BaseModel):
     session_id: StrictStr
 
 
-class CreateSecretRequest(BaseModel):
+class CreateSecretRequest(SchemaModel):
     """
     A provider API key to encrypt and store; the value is never returned.
     """
@@ -344,7 +344,7 @@ class CreateSecretRequest(BaseModel):
     secret_type: SecretType
 
 
-class Credits(BaseModel):
+class Credits(SchemaModel):
     """
     The caller's credit balance. The vendor sends `credits_left` as a decimal string (kept as a string so it round-trips exactly).
     """
@@ -373,7 +373,7 @@ class DynamicVariables(
     """
 
 
-class ElevenLabsAgentConfig(BaseModel):
+class ElevenLabsAgentConfig(SchemaModel):
     """
     Drive a LITE session with an ElevenLabs conversational agent (the session then gets no `ws_url` and uses the FULL event system).
     """
@@ -391,7 +391,7 @@ class ElevenLabsAgentConfig(BaseModel):
     dynamic_variables: AgentDynamicVariables | MISSING = MISSING
 
 
-class ElevenLabsVoiceSettings(BaseModel):
+class ElevenLabsVoiceSettings(SchemaModel):
     """
     ElevenLabs TTS settings.
     """
@@ -410,7 +410,7 @@ class ElevenLabsVoiceSettings(BaseModel):
     apply_language_text_normalization: StrictBool = False
 
 
-class Embed(BaseModel):
+class Embed(SchemaModel):
     """
     The embed's iframe URL and script snippet.
     """
@@ -423,7 +423,7 @@ class Embed(BaseModel):
     script: StrictStr | MISSING = MISSING
 
 
-class Envelope(BaseModel):
+class Envelope(SchemaModel):
     """
     The `{code, data, message}` wrapper of every JSON response. `code` is an opaque integer (its success value differs between sources): decide success by the HTTP status. The type of `data` depends on the operation, so it is declared by each per-operation envelope; here (and for the "envelope only" answers of stop and keep-alive) it is kept as an unknown field.
     """
@@ -513,7 +513,7 @@ class ErrorEnvelope(Envelope):
     data: None
 
 
-class FishVoiceSettings(BaseModel):
+class FishVoiceSettings(SchemaModel):
     """
     Fish Audio TTS settings.
     """
@@ -528,7 +528,7 @@ class FishVoiceSettings(BaseModel):
     latency_mode: Literal["normal", "balanced"] | MISSING = MISSING
 
 
-class FullSessionTokenRequest(BaseModel):
+class FullSessionTokenRequest(SchemaModel):
     """
     FULL mode: LiveAvatar runs VAD, STT, LLM and TTS; the session is driven by LiveKit data-channel events. `avatar_persona` (deprecated) and `voice_agent` are mutually exclusive.
     """
@@ -559,7 +559,7 @@ class FullSessionTokenRequest(BaseModel):
     memory: SessionMemory | MISSING = MISSING
 
 
-class GeminiRealtimeConfig(BaseModel):
+class GeminiRealtimeConfig(SchemaModel):
     """
     Drive a LITE session with the Gemini Live API (docs: lite-mode/connectors/gemini-realtime).
     """
@@ -588,7 +588,7 @@ class GeminiRealtimeConfig(BaseModel):
     """
 
 
-class HTTPValidationError(BaseModel):
+class HTTPValidationError(SchemaModel):
     """
     FastAPI's 422 body.
     """
@@ -600,7 +600,7 @@ class HTTPValidationError(BaseModel):
     detail: list[ValidationErrorItem]
 
 
-class KeepAliveRequest(BaseModel):
+class KeepAliveRequest(SchemaModel):
     """
     `session_id` may be left out when authenticating with the session's own token.
     """
@@ -612,7 +612,7 @@ class KeepAliveRequest(BaseModel):
     session_id: StrictStr | MISSING = MISSING
 
 
-class Language(BaseModel):
+class Language(SchemaModel):
     """
     A supported language (vendor `LanguageSchema`).
     """
@@ -655,7 +655,7 @@ class LanguageListEnvelope(Envelope):
     data: LanguageList
 
 
-class ListAvatarsQuery(BaseModel):
+class ListAvatarsQuery(SchemaModel):
     """
     Paging query of `GET /v1/avatars`.
     """
@@ -668,7 +668,7 @@ class ListAvatarsQuery(BaseModel):
     page_size: Annotated[StrictInt, Field(ge=1, le=100)] = 20
 
 
-class ListContextsQuery(BaseModel):
+class ListContextsQuery(SchemaModel):
     """
     Paging query of `GET /v1/contexts`.
     """
@@ -681,7 +681,7 @@ class ListContextsQuery(BaseModel):
     page_size: Annotated[StrictInt, Field(ge=1, le=100)] = 20
 
 
-class ListPublicAvatarsQuery(BaseModel):
+class ListPublicAvatarsQuery(SchemaModel):
     """
     Paging query of `GET /v1/avatars/public`.
     """
@@ -694,7 +694,7 @@ class ListPublicAvatarsQuery(BaseModel):
     page_size: Annotated[StrictInt, Field(ge=1, le=100)] = 20
 
 
-class ListSessionsQuery(BaseModel):
+class ListSessionsQuery(SchemaModel):
     """
     Query of `GET /v1/sessions`.
     """
@@ -711,7 +711,7 @@ class ListSessionsQuery(BaseModel):
     context_id: StrictStr | MISSING = MISSING
 
 
-class ListVoicesQuery(BaseModel):
+class ListVoicesQuery(SchemaModel):
     """
     Query of `GET /v1/voices`.
     """
@@ -725,7 +725,7 @@ class ListVoicesQuery(BaseModel):
     page_size: Annotated[StrictInt, Field(ge=1, le=100)] = 20
 
 
-class LiteSessionTokenRequest(BaseModel):
+class LiteSessionTokenRequest(SchemaModel):
     """
     LITE mode (formerly `CUSTOM`): the caller brings its own agent and drives the avatar over the LITE WebSocket (`ws_url`). A LITE session that uses an ElevenLabs agent gets no `ws_url` and uses the FULL event system instead.
     """
@@ -753,7 +753,7 @@ class LiteSessionTokenRequest(BaseModel):
     cartesia_agent_config: CartesiaAgentConfig | MISSING = MISSING
 
 
-class LiveKitConfig(BaseModel):
+class LiveKitConfig(SchemaModel):
     """
     Bring-your-own LiveKit room (LITE); all three fields are required when present.
     """
@@ -767,7 +767,7 @@ class LiveKitConfig(BaseModel):
     livekit_client_token: StrictStr
 
 
-class LlmConfiguration(BaseModel):
+class LlmConfiguration(SchemaModel):
     """
     A custom LLM configuration. The create guide names `display_name`, `model_name`, `secret_id` and `base_url`; other fields are kept as sent.
     """
@@ -841,7 +841,7 @@ class LlmModelsEnvelope(Envelope):
     data: LlmModels
 
 
-class Memory(BaseModel):
+class Memory(SchemaModel):
     """
     A memory (vendor `MemoryResponse`).
     """
@@ -866,7 +866,7 @@ class MemoryEnvelope(Envelope):
     data: Memory
 
 
-class OpenAIRealtimeConfig(BaseModel):
+class OpenAIRealtimeConfig(SchemaModel):
     """
     Drive a LITE session with the OpenAI Realtime API.
     """
@@ -887,7 +887,7 @@ class OpenAIRealtimeConfig(BaseModel):
     model: StrictStr = "gpt-realtime"
 
 
-class PublicAvatar(BaseModel):
+class PublicAvatar(SchemaModel):
     """
     A public (stock) avatar. Only `id` and `name` are relied on; other fields are kept as sent.
     """
@@ -911,7 +911,7 @@ class PublicAvatar(BaseModel):
     """
 
 
-class PublicAvatarList(BaseModel):
+class PublicAvatarList(SchemaModel):
     """
     One page of public avatars.
     """
@@ -937,7 +937,7 @@ class PublicAvatarListEnvelope(Envelope):
     data: PublicAvatarList
 
 
-class Secret(BaseModel):
+class Secret(SchemaModel):
     """
     A stored secret's metadata (the API never returns the value). Create answers `{id, secret_name}`; the list adds the type (source: the API reference's descriptions; other fields are kept as sent).
     """
@@ -1014,7 +1014,7 @@ class SessionEndReason(
     """
 
 
-class SessionEntry(BaseModel):
+class SessionEntry(SchemaModel):
     """
     One session. Historic entries add `end_at` and `end_reason` (null while a session has not ended). `mode` may be the legacy `CUSTOM` for sessions created before LITE was renamed.
     """
@@ -1049,7 +1049,7 @@ class SessionEnvelope(Envelope):
     data: SessionEntry
 
 
-class SessionList(BaseModel):
+class SessionList(SchemaModel):
     """
     One page of sessions.
     """
@@ -1084,7 +1084,7 @@ class SessionListEnvelope(Envelope):
     data: SessionList
 
 
-class SessionMemory(BaseModel):
+class SessionMemory(SchemaModel):
     """
     Carries memory over from an earlier session.
     """
@@ -1097,7 +1097,7 @@ class SessionMemory(BaseModel):
     session_memory_id: StrictStr | MISSING = MISSING
 
 
-class SessionTokenData(BaseModel):
+class SessionTokenData(SchemaModel):
     """
     The new session's id and the session token (use it as `Authorization: Bearer`).
     """
@@ -1134,7 +1134,7 @@ class SessionTokenRequest(RootModel[FullSessionTokenRequest | LiteSessionTokenRe
     """
 
 
-class StartSessionData(BaseModel):
+class StartSessionData(SchemaModel):
     """
     The started session's LiveKit room and, for LITE sessions, the LITE WebSocket URL. The optional fields may be sent as null when they do not apply.
     """
@@ -1177,7 +1177,7 @@ class StartSessionEnvelope(Envelope):
     data: StartSessionData
 
 
-class StopSessionRequest(BaseModel):
+class StopSessionRequest(SchemaModel):
     """
     `session_id` may be left out when authenticating with the session's own token. The docs give `USER_CLOSED` as the default `reason` (the vendor schema's field default says `UNKNOWN`): send it explicitly. No `default` keyword here: it cannot be put on a `$ref` to the `SessionEndReason` enum without breaking the generated model's typing.
     """
@@ -1190,7 +1190,7 @@ class StopSessionRequest(BaseModel):
     reason: SessionEndReason | MISSING = MISSING
 
 
-class StoredVoiceAgent(BaseModel):
+class StoredVoiceAgent(SchemaModel):
     """
     A stored voice agent. `agent_type` is e.g. `liveavatar_agent`, `elevenlabs_agent` or `cartesia_agent`; `agent_configuration` (only on get) depends on it and is kept as sent.
     """
@@ -1207,7 +1207,7 @@ class StoredVoiceAgent(BaseModel):
     updated_at: StrictStr | MISSING = MISSING
 
 
-class SttConfig(BaseModel):
+class SttConfig(SchemaModel):
     """
     Speech-to-text provider of a FULL session.
     """
@@ -1219,7 +1219,7 @@ class SttConfig(BaseModel):
     provider: Literal["deepgram", "assembly_ai", "gladia", "elevenlabs"]
 
 
-class ThirdPartyVoiceData(BaseModel):
+class ThirdPartyVoiceData(SchemaModel):
     """
     The LiveAvatar id of the registered voice.
     """
@@ -1242,7 +1242,7 @@ class ThirdPartyVoiceEnvelope(Envelope):
     data: ThirdPartyVoiceData
 
 
-class ThirdPartyVoiceRequest(BaseModel):
+class ThirdPartyVoiceRequest(SchemaModel):
     """
     A third-party provider voice to register.
     """
@@ -1262,7 +1262,7 @@ class ThirdPartyVoiceRequest(BaseModel):
     name: StrictStr | MISSING = MISSING
 
 
-class TranscriptData(BaseModel):
+class TranscriptData(SchemaModel):
     """
     A slice of a session's transcript. Ask again with `start_timestamp = next_timestamp` for what follows; `next_timestamp` is null when there is nothing more.
     """
@@ -1276,7 +1276,7 @@ class TranscriptData(BaseModel):
     transcript_data: list[TranscriptEntry]
 
 
-class TranscriptEntry(BaseModel):
+class TranscriptEntry(SchemaModel):
     """
     One utterance of the transcript.
     """
@@ -1302,7 +1302,7 @@ class TranscriptEnvelope(Envelope):
     data: TranscriptData
 
 
-class TranscriptQuery(BaseModel):
+class TranscriptQuery(SchemaModel):
     """
     Query of `GET /v1/sessions/{session_id}/transcript`.
     """
@@ -1315,7 +1315,7 @@ class TranscriptQuery(BaseModel):
     end_timestamp: StrictInt | MISSING = MISSING
 
 
-class UpdateAvatarRequest(BaseModel):
+class UpdateAvatarRequest(SchemaModel):
     """
     Fields to change; left-out fields stay as they are.
     """
@@ -1328,7 +1328,7 @@ class UpdateAvatarRequest(BaseModel):
     default_voice_id: StrictStr | MISSING = MISSING
 
 
-class UpdateContextRequest(BaseModel):
+class UpdateContextRequest(SchemaModel):
     """
     The context's new content (vendor docs mark `name`, `prompt` and `opening_text` required).
     """
@@ -1343,7 +1343,7 @@ class UpdateContextRequest(BaseModel):
     links: list[ContextLinkRequest] | MISSING = MISSING
 
 
-class UpdateLlmConfigurationRequest(BaseModel):
+class UpdateLlmConfigurationRequest(SchemaModel):
     """
     Fields to change; left-out fields stay as they are.
     """
@@ -1358,7 +1358,7 @@ class UpdateLlmConfigurationRequest(BaseModel):
     base_url: StrictStr | MISSING = MISSING
 
 
-class UpdateVoiceRequest(BaseModel):
+class UpdateVoiceRequest(SchemaModel):
     """
     New name of a voice (vendor `UpdateVoice` body; 1 to 64 characters).
     """
@@ -1370,7 +1370,7 @@ class UpdateVoiceRequest(BaseModel):
     name: Annotated[StrictStr, Field(max_length=64, min_length=1)]
 
 
-class ValidationErrorContext(BaseModel):
+class ValidationErrorContext(SchemaModel):
     """
     Extra facts about a validation error (keys depend on the error type).
     """
@@ -1381,7 +1381,7 @@ class ValidationErrorContext(BaseModel):
     )
 
 
-class ValidationErrorItem(BaseModel):
+class ValidationErrorItem(SchemaModel):
     """
     One FastAPI/pydantic validation error.
     """
@@ -1403,7 +1403,7 @@ class ValidationErrorItem(BaseModel):
     ctx: ValidationErrorContext | MISSING = MISSING
 
 
-class VideoSettings(BaseModel):
+class VideoSettings(SchemaModel):
     """
     Video quality and encoding of the avatar stream.
     """
@@ -1416,7 +1416,7 @@ class VideoSettings(BaseModel):
     encoding: Literal["VP8", "H264"] | MISSING = MISSING
 
 
-class Voice(BaseModel):
+class Voice(SchemaModel):
     """
     A voice. Only `id` and `name` are relied on; other fields are kept as sent.
     """
@@ -1432,7 +1432,7 @@ class Voice(BaseModel):
     preview_url: StrictStr | MISSING = MISSING
 
 
-class VoiceAgent(BaseModel):
+class VoiceAgent(SchemaModel):
     """
     A stored voice agent driving a FULL session (replaces `avatar_persona`).
     """
@@ -1446,7 +1446,7 @@ class VoiceAgent(BaseModel):
     dynamic_variables: DynamicVariables | MISSING = MISSING
 
 
-class VoiceAgentConfiguration(BaseModel):
+class VoiceAgentConfiguration(SchemaModel):
     """
     An agent's stored configuration; its shape depends on `agent_type`.
     """
@@ -1506,7 +1506,7 @@ class VoiceEnvelope(Envelope):
     data: Voice
 
 
-class VoiceList(BaseModel):
+class VoiceList(SchemaModel):
     """
     One page of voices.
     """
@@ -1532,7 +1532,7 @@ class VoiceListEnvelope(Envelope):
     data: VoiceList
 
 
-class VoicePreview(BaseModel):
+class VoicePreview(SchemaModel):
     """
     A voice's audio sample, base64-encoded (vendor `VoicePreviewResponseSchema`).
     """

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel, StrictStr
+from heygen_models.base import SchemaModel
+from pydantic import MISSING, ConfigDict, Field, RootModel, StrictStr
 
 
-class AgentAudioBufferAppend(BaseModel):
+class AgentAudioBufferAppend(SchemaModel):
     """
     Append audio to the avatar's buffer (`agent.audio_buffer_append`).
     """
@@ -25,7 +26,7 @@ class AgentAudioBufferAppend(BaseModel):
     """
 
 
-class AgentAudioBufferClear(BaseModel):
+class AgentAudioBufferClear(SchemaModel):
     """
     Drop all buffered audio (`agent.audio_buffer_clear`). The vendor demo sends it instead of a commit when under 80 ms is buffered.
     """
@@ -38,7 +39,7 @@ class AgentAudioBufferClear(BaseModel):
     event_id: StrictStr
 
 
-class AgentAudioBufferCommit(BaseModel):
+class AgentAudioBufferCommit(SchemaModel):
     """
     Commit the buffered audio for playback (`agent.audio_buffer_commit`). The vendor demo commits when more than 1000 ms is buffered or at end of speech.
     """
@@ -55,7 +56,7 @@ class AgentAudioBufferCommit(BaseModel):
     """
 
 
-class AgentEndListening(BaseModel):
+class AgentEndListening(SchemaModel):
     """
     Older spelling of `agent.stop_listening` found on an earlier vendor page (`agent.end_listening`). Decoded so such traffic is understood; send `agent.stop_listening` instead.
     """
@@ -68,7 +69,7 @@ class AgentEndListening(BaseModel):
     event_id: StrictStr
 
 
-class AgentInterrupt(BaseModel):
+class AgentInterrupt(SchemaModel):
     """
     Stop the avatar's current task and return it to idle (`agent.interrupt`).
     """
@@ -81,7 +82,7 @@ class AgentInterrupt(BaseModel):
     event_id: StrictStr
 
 
-class AgentStartListening(BaseModel):
+class AgentStartListening(SchemaModel):
     """
     Start the listening animation, only while idle (`agent.start_listening`).
     """
@@ -94,7 +95,7 @@ class AgentStartListening(BaseModel):
     event_id: StrictStr
 
 
-class AgentStatus(BaseModel):
+class AgentStatus(SchemaModel):
     """
     Status report from the service (`agent.status`). Its fields are undocumented: everything but the tag is optional and unknown fields are kept.
     """
@@ -108,7 +109,7 @@ class AgentStatus(BaseModel):
     status: StrictStr | MISSING = MISSING
 
 
-class AgentStopListening(BaseModel):
+class AgentStopListening(SchemaModel):
     """
     Stop the listening animation, only while listening (`agent.stop_listening`). The spelling to send.
     """

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from heygen_models.base import SchemaModel
 from pydantic import (
     MISSING,
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 
-class CreateTokenData(BaseModel):
+class CreateTokenData(SchemaModel):
     """
     The session token, used as `Authorization: Bearer <token>`.
     """
@@ -29,7 +29,7 @@ class CreateTokenData(BaseModel):
     token: StrictStr
 
 
-class CreateTokenRequest(BaseModel):
+class CreateTokenRequest(SchemaModel):
     """
     Body of `streaming.create_token`: always the empty object (a body-less POST is rejected with "Unsupported media type").
     """
@@ -40,7 +40,7 @@ class CreateTokenRequest(BaseModel):
     )
 
 
-class CreateTokenResponse(BaseModel):
+class CreateTokenResponse(SchemaModel):
     """
     Answer of `streaming.create_token` (not the usual envelope).
     """
@@ -56,7 +56,7 @@ class CreateTokenResponse(BaseModel):
     data: CreateTokenData
 
 
-class ElevenLabsSettings(BaseModel):
+class ElevenLabsSettings(SchemaModel):
     """
     ElevenLabs tuning for the session's voice. Pipecat sends unset keys as null.
     """
@@ -77,7 +77,7 @@ class ElevenLabsSettings(BaseModel):
     """
 
 
-class Envelope(BaseModel):
+class Envelope(SchemaModel):
     """
     Success wrapper of every operation except `create_token`. `code` was seen as 100 and as the string "SUCCESS": decide success by the HTTP status and keep `code` opaque.
     """
@@ -102,7 +102,7 @@ class EmptyEnvelope(Envelope):
     data: None | MISSING = MISSING
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(SchemaModel):
     """
     Error answer (HTTP 4xx/5xx): `{code, message}` with a vendor code. Codes seen: 400112 unauthorized (HTTP 401); 400006 session not in correct state (a call made before the session is ready); 40001 missing parameters; 400175 invalid parameter; 400599 the account's tier has no API access; 10002 invalid session; 10003 and 400014 avatar version deprecated. Only the 400006 message text below is verbatim from real traffic; the other messages are paraphrases.
     """
@@ -119,7 +119,7 @@ class ErrorResponse(BaseModel):
     """
 
 
-class IceServer(BaseModel):
+class IceServer(SchemaModel):
     """
     Legacy WebRTC ICE server (RTCIceServer shape); `urls` is a string or a list.
     """
@@ -133,7 +133,7 @@ class IceServer(BaseModel):
     credential: StrictStr | MISSING = MISSING
 
 
-class ListSessionsV2Query(BaseModel):
+class ListSessionsV2Query(SchemaModel):
     """
     Query string of `GET /v2/streaming.list` (all optional). To fetch the next page, pass the previous answer's `next_pagination_token` as `token`.
     """
@@ -162,7 +162,7 @@ class ListSessionsV2Query(BaseModel):
     """
 
 
-class LiveKitSettings(BaseModel):
+class LiveKitSettings(SchemaModel):
     """
     Beta: bring-your-own LiveKit settings. The vendor has not documented its keys, so the object is open and passed through as given.
     """
@@ -173,7 +173,7 @@ class LiveKitSettings(BaseModel):
     )
 
 
-class NewSessionData(BaseModel):
+class NewSessionData(SchemaModel):
     """
     The new session. `access_token` is the LiveKit user (viewer) JWT, `url` the LiveKit server URL, `livekit_agent_token` the JWT for a bot that feeds the avatar, `realtime_endpoint` the wss URL of the Realtime alpha WebSocket. `sdp`, `ice_servers` and `ice_servers2` are legacy (WebRTC transport) and null with `version: "v2"`.
     """
@@ -209,7 +209,7 @@ class NewSessionEnvelope(Envelope):
     data: NewSessionData
 
 
-class NewSessionRequest(BaseModel):
+class NewSessionRequest(SchemaModel):
     """
     Body of `streaming.new`. All keys are snake_case on the wire. Pipecat sends every optional key it declares, as null when unset; those keys are nullable here so its bodies validate.
     """
@@ -266,7 +266,7 @@ class NewSessionRequest(BaseModel):
     livekit_settings: LiveKitSettings | MISSING = MISSING
 
 
-class SessionDescription(BaseModel):
+class SessionDescription(SchemaModel):
     """
     Legacy WebRTC session description (`{type, sdp}`); null in v2.
     """
@@ -279,7 +279,7 @@ class SessionDescription(BaseModel):
     sdp: StrictStr | MISSING = MISSING
 
 
-class SessionIdRequest(BaseModel):
+class SessionIdRequest(SchemaModel):
     """
     Body of `streaming.start`, `.interrupt`, `.start_listening`, `.stop_listening`, `.keep_alive` and `.stop`.
     """
@@ -291,7 +291,7 @@ class SessionIdRequest(BaseModel):
     session_id: StrictStr
 
 
-class SessionListData(BaseModel):
+class SessionListData(SchemaModel):
     """
     Payload of `GET /v1/streaming.list`.
     """
@@ -315,7 +315,7 @@ class SessionListEnvelope(Envelope):
     data: SessionListData
 
 
-class SessionListV2Data(BaseModel):
+class SessionListV2Data(SchemaModel):
     """
     One page of the session history.
     """
@@ -346,7 +346,7 @@ class SessionListV2Envelope(Envelope):
     data: SessionListV2Data
 
 
-class StartSessionData(BaseModel):
+class StartSessionData(SchemaModel):
     """
     Payload of `streaming.start`.
     """
@@ -370,7 +370,7 @@ class StartSessionEnvelope(Envelope):
     data: StartSessionData | MISSING = MISSING
 
 
-class StreamingSessionRecord(BaseModel):
+class StreamingSessionRecord(SchemaModel):
     """
     One session of the history. `status` is kept as an open string: the docs list new/connecting/connected, but a history also holds ended sessions.
     """
@@ -394,7 +394,7 @@ class StreamingSessionRecord(BaseModel):
     voice_name: StrictStr | MISSING = MISSING
 
 
-class StreamingSessionSummary(BaseModel):
+class StreamingSessionSummary(SchemaModel):
     """
     One active session.
     """
@@ -411,7 +411,7 @@ class StreamingSessionSummary(BaseModel):
     """
 
 
-class SttSettings(BaseModel):
+class SttSettings(SchemaModel):
     """
     Speech-to-text used for the avatar's own listening.
     """
@@ -427,7 +427,7 @@ class SttSettings(BaseModel):
     """
 
 
-class TaskData(BaseModel):
+class TaskData(SchemaModel):
     """
     Payload of `streaming.task`.
     """
@@ -455,7 +455,7 @@ class TaskEnvelope(Envelope):
     data: TaskData
 
 
-class TaskRequest(BaseModel):
+class TaskRequest(SchemaModel):
     """
     Body of `streaming.task`. `task_type` is required and has no default: `repeat` speaks the text as given, `chat` treats it as the user's message and the avatar answers from its knowledge base (the JS SDK calls this "talk"; the wire value is `chat`).
     """
@@ -473,7 +473,7 @@ class TaskRequest(BaseModel):
     """
 
 
-class VoiceSetting(BaseModel):
+class VoiceSetting(SchemaModel):
     """
     `voice` of `streaming.new`. Keys are snake_case on the wire (Pipecat's camelCase aliases drop `voice_id`); Pipecat sends unset keys as null.
     """

@@ -59,6 +59,13 @@ def token_unmarked(doc: Doc) -> None:
     del doc["components"]["schemas"]["SessionTokenData"]["properties"]["session_token"]["x-secret"]
 
 
+def jwt_unmarked(doc: Doc) -> None:
+    # "jwt" is a credential word too (codegen/model_base.py), not only "token".
+    doc["components"]["schemas"]["StartSessionData"]["properties"]["livekit_jwt"] = {
+        "type": "string"
+    }
+
+
 CASES: dict[str, tuple[str, Callable[[Doc], None], str]] = {
     "event without examples": (
         "realtime/lite.schema.json",
@@ -84,6 +91,11 @@ CASES: dict[str, tuple[str, Callable[[Doc], None], str]] = {
         "rest/liveavatar.openapi.yaml",
         token_unmarked,
         "SessionTokenData.session_token: name suggests a credential",
+    ),
+    "jwt without x-secret": (
+        "rest/liveavatar.openapi.yaml",
+        jwt_unmarked,
+        "StartSessionData.livekit_jwt: name suggests a credential",
     ),
 }
 
