@@ -106,6 +106,80 @@ class TransportError(HeyGenError):
         self.timed_out = timed_out
 
 
+class ResponseTooLargeError(ProtocolError):
+    """An answer larger than the client's cap; it was not read to the end.
+
+    The services' answers are small, so a huge one (or a compressed body that
+    inflates without end) is refused rather than held in memory. The cap
+    counts decompressed bytes.
+
+    Attributes:
+        limit: The cap, in bytes (the client's ``max_response_bytes``).
+        method: HTTP method of the request.
+        path: URL path of the request (no query string, no credentials).
+    """
+
+    def __init__(self, message: str, *, limit: int, method: str, path: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.method = method
+        self.path = path
+
+
+class UnexpectedRedirectError(HeyGenError):
+    """The service answered a REST call with a redirect (3xx); it was not followed.
+
+    The APIs never redirect, and a redirect would carry the API key or the
+    session token to wherever it points, so the clients follow none: a
+    redirect means ``base_url`` is not the API's own address.
+
+    Attributes:
+        status: The 3xx status.
+        method: HTTP method of the request.
+        path: URL path of the request (no query string, no credentials).
+        location: Origin (``scheme://host[:port]``) the redirect pointed to,
+            without path or query; None when the answer named none.
+        same_origin: True when it pointed to the origin of ``base_url`` itself.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        location: str | None,
+        same_origin: bool,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.method = method
+        self.path = path
+        self.location = location
+        self.same_origin = same_origin
+
+
+class InvalidBaseUrlError(HeyGenError, ValueError):
+    """A REST client's ``base_url`` that cannot work; raised when the client is made.
+
+    Attributes:
+        base_url: The value given (any ``user:password@`` part replaced by ``***@``).
+        reason: What is wrong: ``"no_scheme"`` (no ``http://``/``https://``),
+            ``"unsupported_scheme"``, ``"no_host"``, ``"version_path"`` (ends
+            in ``/v1``: operation paths already start with it), ``"query"``
+            (a query string or fragment) or ``"malformed"`` (unparsable, or a
+            port that is not a number).
+        suggestion: A corrected base URL when one can be guessed, else None.
+    """
+
+    def __init__(self, message: str, *, base_url: str, reason: str, suggestion: str | None) -> None:
+        super().__init__(message)
+        self.base_url = base_url
+        self.reason = reason
+        self.suggestion = suggestion
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One field a service rejected: where (``loc``) and why (``msg``)."""

@@ -27,6 +27,9 @@ class StreamingClient(RestClient, StreamingOperations):
         session: An aiohttp session to share; the client does not close it.
         timeout: Seconds allowed for each attempt of each call.
         retry: Retry policy (see `RetryPolicy`).
+        max_response_bytes: Cap on one answer (see `RestClient`); redirects
+            are never followed, and a ``base_url`` with no scheme or ending
+            in ``/v1`` is refused (`InvalidBaseUrlError`).
     """
 
     key_env = API_KEY_ENV

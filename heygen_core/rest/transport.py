@@ -12,10 +12,11 @@ import asyncio
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 from pydantic import BaseModel
@@ -23,9 +24,12 @@ from pydantic import BaseModel
 from heygen_core.errors import (
     CredentialsError,
     HeyGenError,
+    InvalidBaseUrlError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
+    UnexpectedRedirectError,
 )
 from heygen_core.protocol.codec import decode_as, encode
 from heygen_core.rest._error_mapping import api_error
@@ -37,6 +41,15 @@ from heygen_core.rest.spec import Operation
 logger = logging.getLogger("heygen_core.rest")
 
 E = TypeVar("E", bound=BaseModel)
+
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""The default cap on one REST answer, in (decompressed) bytes: 8 MiB.
+
+The services' answers are a few kilobytes (a long list or transcript, some
+hundreds); the cap only stops a broken or hostile server from filling memory.
+"""
+
+_READ_CHUNK = 64 * 1024
 
 
 class RestClient(OperationCaller):
@@ -52,8 +65,20 @@ class RestClient(OperationCaller):
         base_url: Overrides the schema's server (the simulator, a proxy).
         session: An aiohttp session to use; it stays open after `close()`.
             Without one the client makes its own and closes it.
-        timeout: Seconds allowed for each attempt of each call.
+        timeout: Seconds allowed for each attempt of each call: connecting,
+            sending and reading the whole answer.
         retry: When to repeat failed calls.
+        max_response_bytes: Largest answer read, decompressed; a larger one
+            raises `ResponseTooLargeError` (default `DEFAULT_MAX_RESPONSE_BYTES`).
+
+    Raises:
+        InvalidBaseUrlError: `base_url` cannot work: no ``http://`` or
+            ``https://``, no host, a query string, or a trailing ``/v1``.
+
+    Redirects are never followed: the APIs do not redirect, and following one
+    would hand the API key or session token to wherever it points (aiohttp
+    strips only ``Authorization`` across origins, not ``X-API-KEY``). A 3xx
+    answer raises `UnexpectedRedirectError`.
     """
 
     key_env: ClassVar[str]
@@ -67,11 +92,15 @@ class RestClient(OperationCaller):
         session: aiohttp.ClientSession | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive (seconds)")
-        self.base_url = (base_url or self.spec.base_url).rstrip("/")
+        if max_response_bytes <= 0:
+            raise ValueError("max_response_bytes must be positive")
+        self.base_url = _checked_base_url(base_url or self.spec.base_url)
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
         self._api_key = api_key if api_key is not None else (os.environ.get(self.key_env) or None)
         self._session_token = session_token
@@ -228,16 +257,27 @@ class RestClient(OperationCaller):
     ) -> tuple[int, bytes]:
         started = time.monotonic()
         try:
-            async with self._http().request(
-                op.method,
-                url,
-                params=params,
-                headers=headers,
-                data=payload,
-                timeout=aiohttp.ClientTimeout(total=limit),
-            ) as response:
-                raw = await response.read()
+            # One deadline over connecting, sending and reading the whole
+            # body: aiohttp's own timer alone was seen firing 2-3x late while
+            # a hostile body kept the loop busy.
+            async with (
+                asyncio.timeout(limit),
+                self._http().request(
+                    op.method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    data=payload,
+                    timeout=aiohttp.ClientTimeout(total=limit),
+                    # Credentials never cross to where a redirect points.
+                    allow_redirects=False,
+                ) as response,
+            ):
                 status = response.status
+                if 300 <= status < 400:
+                    response.close()
+                    raise self._redirect_error(op, response)
+                raw = await self._read_body(op, response)
                 logger.debug(
                     "%s %s -> %d in %.0f ms",
                     op.method,
@@ -265,6 +305,78 @@ class RestClient(OperationCaller):
                 method=op.method,
                 path=op.path,
             ) from None
+
+    async def _read_body(self, op: Operation, response: aiohttp.ClientResponse) -> bytes:
+        """Read the body, decompressed, stopping as soon as it passes the cap."""
+        cap = self.max_response_bytes
+        declared = response.content_length
+        # A declared length is of the bytes on the wire: only an uncompressed
+        # body can be refused before reading it.
+        if declared is not None and declared > cap and not _is_compressed(response):
+            response.close()
+            raise self._too_large(op)
+        body = bytearray()
+        # aiohttp inflates compressed bodies in bounded steps as they are
+        # read, so counting here stops a gzip bomb after `cap` bytes too.
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            body += chunk
+            # A compressed body can be inflated chunk after chunk without
+            # the read ever suspending; yield, or the deadline (and every
+            # other task) waits until the whole body is in.
+            await asyncio.sleep(0)
+            if len(body) > cap:
+                # Closing drops the connection, so the rest is never read.
+                response.close()
+                raise self._too_large(op)
+        return bytes(body)
+
+    def _too_large(self, op: Operation) -> ResponseTooLargeError:
+        cap = self.max_response_bytes
+        return ResponseTooLargeError(
+            f"{op.method} {op.path}: the answer is larger than the {_size(cap)} cap, "
+            f"so it was not read; check base_url points at the API, or raise "
+            f"max_response_bytes= if the service really sends this much",
+            limit=cap,
+            method=op.method,
+            path=op.path,
+        )
+
+    def _redirect_error(
+        self, op: Operation, response: aiohttp.ClientResponse
+    ) -> UnexpectedRedirectError:
+        status = response.status
+        base = _origin(self.base_url)
+        location: str | None = None
+        same_origin = False
+        target = response.headers.get("Location")
+        if target:
+            try:
+                # Origin only: a path or query could carry anything.
+                location = _origin(urljoin(str(response.url), target))
+            except ValueError:
+                location = None
+            same_origin = location is not None and location == base
+        if location is None:
+            where = "without a usable Location"
+        elif same_origin:
+            where = f"to another path on {location}"
+        else:
+            where = f"to {location}"
+        advice = (
+            "check the path of base_url"
+            if same_origin
+            else "set base_url to the API's own address (the redirect target, if you trust it)"
+        )
+        return UnexpectedRedirectError(
+            f"{op.method} {op.path}: the service at {base} answered HTTP {status}, "
+            f"a redirect {where}; redirects are not followed, so no credential is sent "
+            f"elsewhere: {advice}",
+            status=status,
+            method=op.method,
+            path=op.path,
+            location=location,
+            same_origin=same_origin,
+        )
 
     def _retry_delay(self, op: Operation, exc: HeyGenError, failures: int) -> float | None:
         if failures >= self.retry.max_attempts:
@@ -310,6 +422,79 @@ class RestClient(OperationCaller):
         return f"an API key (pass api_key= or set {self.key_env})"
 
 
+_VERSION_TAIL = re.compile(r"/v\d+$")
+_LOCAL_HOSTS = ("localhost", "127.", "[::1]", "0.0.0.0")
+
+
+def _checked_base_url(value: str) -> str:
+    """Return `value` without its trailing slash, or raise `InvalidBaseUrlError` saying why."""
+    shown = _without_userinfo(value)
+
+    def refuse(problem: str, reason: str, suggestion: str | None) -> InvalidBaseUrlError:
+        hint = f" (for example {suggestion})" if suggestion else ""
+        return InvalidBaseUrlError(
+            f"base_url {shown!r} {problem}{hint}",
+            base_url=shown,
+            reason=reason,
+            suggestion=suggestion,
+        )
+
+    if "://" not in value:
+        host = shown.lstrip("/")
+        # Plain http for this machine (a simulator), https for anything else.
+        local = host.rpartition("@")[2].startswith(_LOCAL_HOSTS)
+        scheme = "http" if local else "https"
+        raise refuse("has no scheme: add http:// or https://", "no_scheme", f"{scheme}://{host}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number 0-65535)
+    except ValueError as exc:
+        raise refuse(f"is not a valid URL ({exc})", "malformed", None) from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        fixed = {"ws": "http", "wss": "https"}.get(scheme)
+        suggestion = fixed + shown[len(parts.scheme) :] if fixed else None
+        raise refuse("must start with http:// or https://", "unsupported_scheme", suggestion)
+    if not parts.hostname:
+        raise refuse("has no host: give http(s)://HOST[:PORT]", "no_host", None)
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        clean = _without_userinfo(parts._replace(query="", fragment="").geturl()).rstrip("?#/")
+        raise refuse("must not have a query string or fragment", "query", clean)
+    base = value.rstrip("/")
+    tail = _VERSION_TAIL.search(urlsplit(base).path)
+    if tail:
+        version = tail.group()
+        raise refuse(
+            f"ends in {version}, but the operation paths already start with their "
+            f"version: give the base without {version}",
+            "version_path",
+            _without_userinfo(base[: -len(version)]),
+        )
+    return base
+
+
+def _without_userinfo(url: str) -> str:
+    # A user:password@ part is a credential: never repeat it in a message.
+    scheme, sep, rest = url.partition("://") if "://" in url else ("", "", url)
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def _is_compressed(response: aiohttp.ClientResponse) -> bool:
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    return encoding not in ("", "identity")
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024 and count % (1024 * 1024) == 0:
+        return f"{count // (1024 * 1024)} MiB"
+    if count >= 1024 and count % 1024 == 0:
+        return f"{count // 1024} KiB"
+    return f"{count} bytes"
+
+
 def _expand(op: Operation, values: Mapping[str, str]) -> str:
     missing = [name for name in op.path_params if not values.get(name)]
     if missing:
@@ -333,3 +518,13 @@ def _query_text(wire: Mapping[str, Any]) -> dict[str, str]:
         key: json.dumps(value) if isinstance(value, bool) else str(value)
         for key, value in wire.items()
     }
+
+
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute URL (never its userinfo), else None."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme}://{host}{port}"

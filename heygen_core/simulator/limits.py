@@ -46,24 +46,36 @@ class RateLimited:
 
 
 class RateLimiter:
-    """Counts requests per (caller, endpoint) in 1-second fixed windows."""
+    """Counts requests per (caller, endpoint) in 1-second fixed windows.
+
+    Only the current second's counts are kept: a new second drops all the
+    others, so memory is bounded by the callers of one second, however many
+    distinct keys a long run sees.
+    """
 
     def __init__(self, per_second: int, clock: Clock) -> None:
         """Create a limiter allowing `per_second` requests per caller and endpoint."""
         self._per_second = per_second
         self._clock = clock
-        self._windows: dict[tuple[str, str], tuple[int, int]] = {}
+        self._window: int | None = None
+        self._counts: dict[tuple[str, str], int] = {}
+
+    @property
+    def counters(self) -> int:
+        """How many (caller, endpoint) counters are kept: those of the current second."""
+        return len(self._counts)
 
     def hit(self, caller: str, endpoint: str) -> RateLimited | None:
         """Count one request; return `RateLimited` when it is over the limit."""
         now = self._clock.monotonic()
         window = math.floor(now)
+        if window != self._window:
+            # Every count belongs to a second that is over: none can limit again.
+            self._window = window
+            self._counts.clear()
         key = (caller, endpoint)
-        start, count = self._windows.get(key, (window, 0))
-        if start != window:
-            count = 0
-        count += 1
-        self._windows[key] = (window, count)
+        count = self._counts.get(key, 0) + 1
+        self._counts[key] = count
         if count <= self._per_second:
             return None
         remaining = window + 1 - now
