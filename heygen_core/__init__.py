@@ -27,6 +27,7 @@ from heygen_core.errors import (
     FieldError,
     HeyGenError,
     InsufficientCreditsError,
+    InvalidBaseUrlError,
     InvalidRequestError,
     MediaError,
     MissingExtraError,
@@ -36,11 +37,13 @@ from heygen_core.errors import (
     RateLimitError,
     RealtimeConnectionError,
     RequestRejectedError,
+    ResponseTooLargeError,
     ServerError,
     SessionError,
     SessionLimitError,
     SessionStateError,
     TransportError,
+    UnexpectedRedirectError,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +73,14 @@ if TYPE_CHECKING:
         StreamingClient,
         ensure_credits,
     )
-    from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession, SessionEvent, SpeakResult
+    from heygen_core.session import (
+        SANDBOX_AVATAR_ID,
+        AvatarSession,
+        OpenSessionEntry,
+        OpenSessionRecord,
+        SessionEvent,
+        SpeakResult,
+    )
 
 __all__ = [
     "SANDBOX_AVATAR_ID",
@@ -88,6 +98,7 @@ __all__ = [
     "FullServerEvent",
     "HeyGenError",
     "InsufficientCreditsError",
+    "InvalidBaseUrlError",
     "InvalidRequestError",
     "LiteClientEvent",
     "LiteServerEvent",
@@ -95,6 +106,8 @@ __all__ = [
     "MediaError",
     "MissingExtraError",
     "NotFoundError",
+    "OpenSessionEntry",
+    "OpenSessionRecord",
     "PermissionDeniedError",
     "ProtocolError",
     "ProtocolErrorEvent",
@@ -105,6 +118,7 @@ __all__ = [
     "RealtimeConnectionError",
     "Reconnected",
     "RequestRejectedError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "SessionError",
@@ -114,6 +128,7 @@ __all__ = [
     "SpeakResult",
     "StreamingClient",
     "TransportError",
+    "UnexpectedRedirectError",
     "UnknownEvent",
     "decode",
     "decode_as",
@@ -129,6 +144,8 @@ _LAZY: dict[str, str] = {
     "SANDBOX_AVATAR_ID": "heygen_core.session",
     "SessionEvent": "heygen_core.session",
     "SpeakResult": "heygen_core.session",
+    "OpenSessionEntry": "heygen_core.session",
+    "OpenSessionRecord": "heygen_core.session",
     "PumpConfig": "heygen_core.audio",
     "PumpStats": "heygen_core.audio",
     "ApiResult": "heygen_core.rest",

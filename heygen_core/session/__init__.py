@@ -10,11 +10,21 @@ cancellation or Ctrl-C. A session left open keeps billing.
 
 Modules: `avatar_session` (lifecycle, REST, events), `_lite_driver` (control
 socket and audio pump), `_full_driver` (FULL commands over the room's data
-channel), `speak_result` (what `speak` returns).
+channel), `speak_result` (what `speak` returns), `open_record` (the sessions
+opened and not yet seen stopped, on disk, so a crashed process's sessions
+can be stopped later).
 """
 
 from heygen_core.realtime.events import SessionEvent
 from heygen_core.session.avatar_session import SANDBOX_AVATAR_ID, AvatarSession
+from heygen_core.session.open_record import OpenSessionEntry, OpenSessionRecord
 from heygen_core.session.speak_result import SpeakResult
 
-__all__ = ["SANDBOX_AVATAR_ID", "AvatarSession", "SessionEvent", "SpeakResult"]
+__all__ = [
+    "SANDBOX_AVATAR_ID",
+    "AvatarSession",
+    "OpenSessionEntry",
+    "OpenSessionRecord",
+    "SessionEvent",
+    "SpeakResult",
+]
