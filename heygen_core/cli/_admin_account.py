@@ -47,7 +47,8 @@ each result as the API sent it.
 
 examples:
   heygen-avatar contexts list
-  heygen-avatar contexts list --json --api-base http://127.0.0.1:8765
+  # against `heygen-avatar simulator --port 8765`, which takes any key:
+  HEYGEN_LIVE_AVATAR_API_KEY=any heygen-avatar contexts list --json --api-base http://127.0.0.1:8765
 """
 
 CONTEXTS_GET_EPILOG = f"""\
@@ -122,7 +123,8 @@ it (a decimal string).
 
 examples:
   heygen-avatar credits
-  heygen-avatar credits --json --api-base http://127.0.0.1:8765
+  # against `heygen-avatar simulator --port 8765`, which takes any key:
+  HEYGEN_LIVE_AVATAR_API_KEY=any heygen-avatar credits --json --api-base http://127.0.0.1:8765
 """
 
 

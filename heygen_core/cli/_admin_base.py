@@ -31,6 +31,21 @@ AdminAction = Callable[["LiveAvatarClient", argparse.Namespace, TextIO], Awaitab
 ACTION_DEFAULT = "admin_action"
 """The `argparse.Namespace` attribute each admin subcommand stores its `AdminAction` in."""
 
+DEFAULT_TIMEOUT = 30.0
+"""Seconds an admin command may take in all (``--timeout``)."""
+
+
+def positive_seconds(text: str) -> float:
+    """Argparse type of ``--timeout``: a positive number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return seconds
+
+
 # Pages are fetched until the service says there are no more; this bounds a
 # service whose `next` link never ends.
 MAX_PAGES = 100
@@ -45,8 +60,9 @@ NO_TARGET_MESSAGE = (
 TARGET_HELP = f"""\
 Talks to the real LiveAvatar API when {LIVEAVATAR_KEY_ENV} is set,
 or to the API at --api-base (e.g. a `heygen-avatar simulator`). With neither
-it stops with exit code 2: it never lists an empty in-process simulator as if
-it were your account."""
+it stops with exit code 2: it never answers from an empty in-process
+simulator as if that were your account. --timeout bounds the whole command
+(every call, page and retry); each retry is announced on stderr."""
 """The ``--help`` paragraph that says which API an admin command talks to."""
 
 
@@ -61,6 +77,13 @@ def add_common(parser: argparse.ArgumentParser, action: AdminAction, *, json_out
         default=None,
         metavar="URL",
         help=f"LiveAvatar API base URL (default: the real API, when {LIVEAVATAR_KEY_ENV} is set)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up after SECONDS in all, retries included (%(default)g)",
     )
     parser.set_defaults(**{ACTION_DEFAULT: action})
 

@@ -2,12 +2,14 @@
 
 - ``sessions list [--historic] [--json]``: the account's active (or ended) sessions.
 - ``sessions stop ID``: stop one (it stops billing at once).
+- ``sessions stop --orphans``: stop those a crashed or killed run left open.
 - ``avatars list [--public] [--json]``: the account's avatars, or the public ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import TYPE_CHECKING, TextIO
 
 from heygen_models import liveavatar as la
@@ -20,10 +22,24 @@ from heygen_core.cli._admin_base import (
     print_json_list,
     print_table,
 )
-from heygen_core.cli._exit_codes import EXIT_CODES_HELP
+from heygen_core.cli._exit_codes import EXIT_CODES_HELP, describe_error
+from heygen_core.errors import (
+    ApiError,
+    HeyGenError,
+    InvalidRequestError,
+    NotFoundError,
+    SessionStateError,
+    TransportError,
+)
 
 if TYPE_CHECKING:
     from heygen_core.rest.liveavatar_client import LiveAvatarClient
+    from heygen_core.session.open_record import OpenSessionRecord
+
+# `open_record.STATE_DIR_ENV`, spelled out: importing the session package
+# while building the parser would pull in aiohttp for every command (a test
+# checks that the two agree).
+STATE_DIR_ENV = "HEYGEN_CORE_STATE_DIR"
 
 SESSIONS_LIST_EPILOG = f"""\
 Lists the account's active sessions (every one of them is billing), or with
@@ -37,19 +53,30 @@ line is {{"count": N, "results": [...]}}, each result as the API sent it.
 examples:
   heygen-avatar sessions list
   heygen-avatar sessions list --historic --json
-  heygen-avatar sessions list --api-base http://127.0.0.1:8765
+  # against `heygen-avatar simulator --port 8765`, which takes any key:
+  HEYGEN_LIVE_AVATAR_API_KEY=any heygen-avatar sessions list --api-base http://127.0.0.1:8765
 """
 
 SESSIONS_STOP_EPILOG = f"""\
 Stops one of the account's sessions (end reason USER_CLOSED), as the API
 key's owner. Stopping a session that has already ended is not an error.
 
+With --orphans it stops instead every session that a heygen-core process on
+this machine opened and could not stop before it ended (a crash, a kill, a
+failed stop): sessions record themselves in the open-session record
+(${STATE_DIR_ENV}, else $XDG_STATE_HOME/heygen-core, else
+~/.local/state/heygen-core) until their stop is confirmed. Only those of the
+API this command talks to are stopped; the others are listed as skipped,
+with their API base. One line per session, then a summary; a session whose
+stop fails stays recorded, and the exit code is 1.
+
 {TARGET_HELP}
 
 {EXIT_CODES_HELP}
 
-example:
+examples:
   heygen-avatar sessions stop 3f9c2a7e-1d4b-4c8e-9a51-2b7d0e6f8c13
+  heygen-avatar sessions stop --orphans
 """
 
 AVATARS_LIST_EPILOG = f"""\
@@ -63,7 +90,8 @@ which need no key. With --json the last stdout line is
 
 examples:
   heygen-avatar avatars list --public
-  heygen-avatar avatars list --json --api-base http://127.0.0.1:8765
+  # against `heygen-avatar simulator --port 8765`, which takes any key:
+  HEYGEN_LIVE_AVATAR_API_KEY=any heygen-avatar avatars list --json --api-base http://127.0.0.1:8765
 """
 
 
@@ -75,7 +103,7 @@ def add_session_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="list or stop the LiveAvatar account's sessions",
         description="List or stop the LiveAvatar account's sessions.",
         epilog=f"{EXIT_CODES_HELP}\n\nexamples:\n  heygen-avatar sessions list\n"
-        "  heygen-avatar sessions stop ID\n",
+        "  heygen-avatar sessions stop ID\n  heygen-avatar sessions stop --orphans\n",
         formatter_class=raw,
     )
     sessions_actions = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -92,12 +120,20 @@ def add_session_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     add_common(listing, _run_sessions_list, json_output=True)
     stop = sessions_actions.add_parser(
         "stop",
-        help="stop a session by id",
-        description="Stop one of the account's sessions.",
+        help="stop a session by id, or those a crashed run left open (--orphans)",
+        description="Stop one of the account's sessions, or the orphaned ones.",
         epilog=SESSIONS_STOP_EPILOG,
         formatter_class=raw,
     )
-    stop.add_argument("session_id", metavar="ID", help="the session's id (from `sessions list`)")
+    which = stop.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "session_id", nargs="?", metavar="ID", help="the session's id (from `sessions list`)"
+    )
+    which.add_argument(
+        "--orphans",
+        action="store_true",
+        help="stop every recorded session whose process is gone (see below)",
+    )
     add_common(stop, _run_sessions_stop, json_output=False)
 
     avatars = commands.add_parser(
@@ -130,7 +166,18 @@ async def _run_sessions_list(
 async def _run_sessions_stop(
     client: LiveAvatarClient, args: argparse.Namespace, out: TextIO
 ) -> None:
+    from heygen_core.session.open_record import OpenSessionRecord
+
+    record = OpenSessionRecord()
+    if args.orphans:
+        await stop_orphans(client, record, out=out)
+        return
     await stop_session(client, args.session_id, out=out)
+    # Stopped by hand: no longer an orphan to stop later. The stop is what
+    # was asked; a record that cannot be updated only means a later
+    # `--orphans` finds it already over.
+    with contextlib.suppress(OSError):
+        record.remove("liveavatar", args.session_id)
 
 
 async def _run_avatars_list(
@@ -187,6 +234,62 @@ async def stop_session(client: LiveAvatarClient, session_id: str, *, out: TextIO
         la.StopSessionRequest(session_id=session_id, reason=la.SessionEndReason("USER_CLOSED"))
     )
     print(f"stopped session {session_id}", file=out)
+
+
+class OrphansNotStoppedError(HeyGenError):
+    """``sessions stop --orphans`` could not stop some of the recorded sessions."""
+
+
+async def stop_orphans(client: LiveAvatarClient, record: OpenSessionRecord, *, out: TextIO) -> None:
+    """Stop the sessions of `record` whose process is gone, on the client's API.
+
+    Each is removed from the record once stopped, or once the service says
+    it is over or unknown. Sessions of another API base (or the Streaming
+    API) are listed as skipped. One line each on `out`, then a summary.
+
+    Raises:
+        OrphansNotStoppedError: Some stop failed (those stay recorded).
+    """
+    target = client.base_url.rstrip("/")
+    orphans = record.orphans()
+    if not orphans:
+        print(f"no orphaned sessions in {record.directory}", file=out)
+        return
+    stopped = ended = skipped = 0
+    failed: list[str] = []
+    for entry in orphans:
+        where = entry.base_url.rstrip("/")
+        if entry.api != "liveavatar" or where != target:
+            skipped += 1
+            api = "LiveAvatar" if entry.api == "liveavatar" else "Streaming API"
+            print(f"skipped {entry.session_id}: a {api} session at {entry.base_url}", file=out)
+            continue
+        request = la.StopSessionRequest(
+            session_id=entry.session_id, reason=la.SessionEndReason("USER_CLOSED")
+        )
+        try:
+            await client.stop_session(request)
+        except (NotFoundError, SessionStateError):
+            # The service no longer has it running: nothing left to stop.
+            record.remove(entry.api, entry.session_id)
+            ended += 1
+            print(f"already ended {entry.session_id}", file=out)
+            continue
+        except (ApiError, TransportError, InvalidRequestError) as exc:
+            failed.append(entry.session_id)
+            print(f"could not stop {entry.session_id}: {describe_error(exc)}", file=out)
+            continue
+        record.remove(entry.api, entry.session_id)
+        stopped += 1
+        print(f"stopped session {entry.session_id}", file=out)
+    summary = f"{stopped} stopped, {ended} already ended, {len(failed)} failed, {skipped} skipped"
+    print(summary, file=out)
+    if failed:
+        raise OrphansNotStoppedError(
+            f"{len(failed)} orphaned session{'s' if len(failed) != 1 else ''} could not be "
+            "stopped and stay recorded: run `heygen-avatar sessions stop --orphans` again later "
+            "(each ends at its idle timeout anyway)"
+        )
 
 
 async def list_avatars(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TextIO, cast
 
 from heygen_core._extras import import_extra
+from heygen_core.cli._admin_base import positive_seconds
 from heygen_core.cli._exit_codes import (
     EXIT_CODES_HELP,
     EXIT_FAILED,
@@ -99,12 +100,16 @@ first_chunk_ms, speak_started_ms, speak_ended_ms, outcome, session_stopped
 (and avatar_audio_seconds / frames_saved with the options below).
 
 --save-audio and --save-frames join the session's LiveKit room and save the
-avatar's returned voice and PNG snapshots of its video.
+avatar's returned voice and PNG snapshots of its video. Their paths are
+checked before the session is opened (the folder of --save-audio must
+exist; --save-frames is created as a folder); what could not be written at
+the end is reported, with exit code 1.
 
-With a real key it prints a viewer link (https://meet.livekit.io/custom?...)
-to watch the session in a browser. The link carries the session's LiveKit
-client token: anyone holding it can join the room while the session lasts,
-so do not share or log it.
+When the session's room is on a LiveKit server (the real service), it
+prints a viewer link (https://meet.livekit.io/custom?...) to watch the
+session in a browser; a simulator's rooms are local, so they get none. The
+link carries the session's LiveKit client token: anyone holding it can join
+the room while the session lasts, so do not share or log it.
 
 {EXIT_CODES_HELP}
   (1 also when the avatar did not finish: the utterance was interrupted or lost)
@@ -113,16 +118,21 @@ examples:
   heygen-avatar say speech.wav                      # embedded simulator, no key
   heygen-avatar say speech.wav --json | tail -n 1   # the report, for scripts
   HEYGEN_LIVE_AVATAR_API_KEY=... heygen-avatar say speech.wav
-  heygen-avatar say speech.wav --api-base http://127.0.0.1:8765
   heygen-avatar say speech.wav --save-audio avatar.wav --save-frames frames/
+
+  # against a simulator of your own (it accepts any non-empty key):
+  heygen-avatar simulator --port 8765 &
+  HEYGEN_LIVE_AVATAR_API_KEY=any heygen-avatar say speech.wav --api-base http://127.0.0.1:8765
 """
 
 
 CHAT_EPILOG = f"""\
 Opens a FULL-mode LiveAvatar session, sends every line you type as
 avatar.speak_response (the avatar's LLM answers and speaks), and prints the
-transcription events as they arrive ("you: ...", "avatar: ..."). Ctrl-D ends
-the chat after the last answer; the session is stopped on every exit.
+transcription events as they arrive ("you: ...", "avatar: ..."). Each line
+waits for the avatar's answer to the one before, so piped questions and
+answers stay paired. Ctrl-D ends the chat after the last answer; the session
+is stopped on every exit.
 Without --api-base or HEYGEN_LIVE_AVATAR_API_KEY it uses the embedded
 simulator.
 
@@ -143,10 +153,11 @@ run against an embedded simulator when it is not set.
 
 examples:
   heygen-avatar say speech.wav
-  heygen-avatar sessions list --api-base http://127.0.0.1:8765
-  heygen-avatar avatars list --public --api-base http://127.0.0.1:8765
+  heygen-avatar sessions list
   heygen-avatar credits
-  heygen-avatar simulator --port 8765
+  heygen-avatar simulator --port 8765 &
+  HEYGEN_LIVE_AVATAR_API_KEY=any heygen-avatar sessions list --api-base http://127.0.0.1:8765
+  heygen-avatar avatars list --public --api-base http://127.0.0.1:8765
   echo '{{"type": "session.state_updated", "state": "connected"}}' \\
     | heygen-avatar decode --protocol lite --direction server
 """
@@ -170,6 +181,16 @@ def _tcp_port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0 to 65535; 0 for any free)")
     return port
+
+
+def _add_call_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds to wait for each answer of the LiveAvatar API (%(default)g)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="snapshots per second for --save-frames (%(default)s)",
     )
+    _add_call_timeout(say)
     chat = commands.add_parser(
         "chat",
         help="type to a FULL-mode avatar and read its transcripts",
@@ -289,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="LiveAvatar API base URL (default: the real API when HEYGEN_LIVE_AVATAR_API_KEY "
         "is set, else the embedded simulator)",
     )
+    _add_call_timeout(chat)
     add_admin_commands(commands)
     return parser
 
@@ -407,12 +430,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=sys.stdout,
             err=sys.stderr,
             outputs=outputs,
+            timeout=args.timeout,
         )
     if args.command == "chat":
         from heygen_core.cli._chat import run_chat
 
         return run_chat(
-            avatar_id=args.avatar_id, api_base=args.api_base, out=sys.stdout, err=sys.stderr
+            avatar_id=args.avatar_id,
+            api_base=args.api_base,
+            out=sys.stdout,
+            err=sys.stderr,
+            timeout=args.timeout,
         )
     if args.command == "simulator":
         if args.api_key is not None and not args.api_key:

@@ -184,7 +184,7 @@ def test_stopping_a_malformed_id_names_the_field(
     stops_before = sim.requests_by_operation["stop_session"]  # the simulator is shared
     code, _, err = run(["sessions", "stop", "not-a-uuid", "--api-base", sim.url], capsys)
     assert code == 1
-    assert "InvalidRequestError: stop_session was not sent" in err
+    assert "InvalidRequestError: nothing was sent" in err
     assert "session_id: expected a UUID such as" in err
     assert sim.requests_by_operation["stop_session"] == stops_before  # refused before sending
 
