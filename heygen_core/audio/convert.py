@@ -1,15 +1,17 @@
 """Conversion of audio to 24 kHz mono PCM16, the one format the service plays.
 
-`to_pcm16_mono_24k` converts a whole buffer or WAV file; `AudioConverter`
-converts a stream (for example a TTS's 20 ms frames) with a streaming
-resampler. Both accept any `AudioInput` (see `heygen_core.audio.format`) and
-refuse what cannot be converted safely with an `AudioFormatError` that says
-what is supported. Resampling is libsoxr's (through the ``soxr`` package);
-channels are mixed down by their mean.
+`to_pcm16_mono_24k` converts a whole buffer or WAV file (`load_speech_audio`
+also refuses one that holds no audio); `AudioConverter` converts a stream
+(for example a TTS's 20 ms frames) with a streaming resampler. They accept
+any `AudioInput` (see `heygen_core.audio.format`) and refuse what cannot be
+converted safely with an `AudioFormatError` that says what is supported.
+Resampling is libsoxr's (through the ``soxr`` package); channels are mixed
+down by their mean.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 import numpy as np
@@ -31,7 +33,7 @@ from heygen_core.audio.format import SAMPLE_RATE, AudioInput, Quality
 from heygen_core.audio.wav import WavAudio, read_wav
 from heygen_core.errors import AudioFormatError
 
-__all__ = ["DEFAULT_BATCH_MS", "AudioConverter", "to_pcm16_mono_24k"]
+__all__ = ["DEFAULT_BATCH_MS", "AudioConverter", "load_speech_audio", "to_pcm16_mono_24k"]
 
 DEFAULT_BATCH_MS = 100
 """Input buffered before each resampler call, by default (milliseconds)."""
@@ -495,14 +497,69 @@ def to_pcm16_mono_24k(
             stated rate or channels contradict it.
         OSError: A WAV path could not be read.
     """
+    return _convert_whole(audio, sample_rate, channels, quality, refuse_empty=False)
+
+
+def load_speech_audio(
+    audio: AudioInput,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    *,
+    quality: Quality = "HQ",
+) -> bytes:
+    """Check and convert a whole buffer or WAV file to speak, refusing one with no audio.
+
+    `to_pcm16_mono_24k`, for a caller that checks its input before it opens
+    a session (which takes seconds, and may be billed): empty input converts
+    to nothing, which a session would speak as nothing and report done.
+
+    Args:
+        audio: As for `to_pcm16_mono_24k`; a WAV file's path, typically.
+        sample_rate: As for `to_pcm16_mono_24k`.
+        channels: As for `to_pcm16_mono_24k`.
+        quality: As for `to_pcm16_mono_24k`.
+
+    Returns:
+        24 kHz mono PCM16, never empty.
+
+    Raises:
+        AudioFormatError: As for `to_pcm16_mono_24k`, or the input holds no
+            audio (a WAV file with 0 frames, an empty buffer or array).
+        OSError: A WAV path could not be read.
+    """
+    return _convert_whole(audio, sample_rate, channels, quality, refuse_empty=True)
+
+
+def _convert_whole(
+    audio: AudioInput,
+    sample_rate: int | None,
+    channels: int | None,
+    quality: Quality,
+    *,
+    refuse_empty: bool,
+) -> bytes:
     if isinstance(audio, PATH_TYPES) or (
         not isinstance(audio, (*RAW_TYPES, np.ndarray)) and hasattr(audio, "read")
     ):
         # Read the file once, whether or not it can be rewound.
         wav = read_wav(audio)
         _check_stated(wav, sample_rate, channels)
+        if refuse_empty and not len(wav.data):
+            named = f" {os.fspath(audio)!r}" if isinstance(audio, PATH_TYPES) else ""
+            raise AudioFormatError(
+                f"the WAV file{named} holds no audio: its header is valid but it has 0 frames; "
+                "nothing to speak (was the recording or export cut short?)"
+            )
         converter = AudioConverter(wav.sample_rate, wav.channels, quality=quality)
         converter._push_wav(wav)
-        return converter._ready() + converter.flush()
-    converter = AudioConverter.for_input(audio, sample_rate, channels, quality=quality)
-    return converter.push(audio) + converter.flush()
+        pcm = converter._ready() + converter.flush()
+    else:
+        converter = AudioConverter.for_input(audio, sample_rate, channels, quality=quality)
+        pcm = converter.push(audio) + converter.flush()
+    if refuse_empty and not pcm:
+        kind = "array" if isinstance(audio, np.ndarray) else "buffer"
+        raise AudioFormatError(
+            f"the audio {kind} holds no audio (empty, or shorter than one sample at 24 kHz): "
+            "nothing to speak"
+        )
+    return pcm

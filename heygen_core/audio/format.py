@@ -11,6 +11,11 @@ package sends is in that format; `AudioInput` is what it converts from:
 - WAV files of 8-bit (unsigned), 16, 24 or 32-bit integer PCM, plain or
   WAVE_FORMAT_EXTENSIBLE, any rate and channel count: a path or a binary file
   object. Rate and channels come from the header.
+
+In an audio stream (an async iterator given to `speak`), items are audio
+itself: bytes, arrays or WAV file objects. A ``str`` or path there is
+refused with an `AudioFormatError` (it is most likely text, or a file meant
+for `speak` itself).
 """
 
 from __future__ import annotations
@@ -49,4 +54,4 @@ AudioInput: TypeAlias = (
     | os.PathLike[str]
     | BinaryIO
 )
-"""Audio `AudioConverter` and `to_pcm16_mono_24k` accept (see the module docstring)."""
+"""Audio `AudioConverter` and `to_pcm16_mono_24k` accept (see the module docstring for streams)."""

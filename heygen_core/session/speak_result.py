@@ -48,6 +48,24 @@ class SpeakResult:
         return tuple(u.ended_by for u in self._utterances)
 
     async def finished(self) -> tuple[UtteranceStatus, ...]:
-        """Wait until the avatar is done with every utterance; return their statuses."""
-        await asyncio.shield(self._task)
+        """Wait until the avatar is done with every utterance; return their statuses.
+
+        If the session closes first, its unfinished utterances are ``lost``
+        (``ended_by="client_closed"``): that is returned, not raised.
+        Cancelling the caller still cancels this wait (not the sending).
+        An exception the user's audio stream raised is raised here as is.
+
+        Raises:
+            AudioFormatError: A stream held bad audio (its utterance was interrupted).
+            RealtimeConnectionError: The connection was lost while sending.
+        """
+        task = self._task
+        if not task.done():
+            # `wait`, not awaiting the task: closing the session cancels the
+            # sending task, and that cancellation is not the caller's to
+            # receive (it would tear down a TaskGroup nobody cancelled).
+            # Only a cancellation of the caller itself is raised from here.
+            await asyncio.wait([task])
+        if not task.cancelled():
+            task.result()  # raises what the sending raised
         return tuple([await u.finished() for u in self._utterances])
