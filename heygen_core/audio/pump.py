@@ -18,15 +18,17 @@ import asyncio
 import base64
 import contextlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from heygen_core.audio._checks import PATH_TYPES
 from heygen_core.audio.convert import AudioConverter, to_pcm16_mono_24k
 from heygen_core.audio.dialects import SpeechDialect, speech_dialect
 from heygen_core.audio.format import BYTES_PER_SECOND, SAMPLE_RATE, AudioInput
-from heygen_core.errors import HeyGenError, RealtimeConnectionError
+from heygen_core.errors import AudioFormatError, HeyGenError, RealtimeConnectionError
 from heygen_core.realtime.connection import (
     Dialect,
     RealtimeConnection,
@@ -263,8 +265,10 @@ class AudioPump:
         A whole buffer or file is converted here, before anything is sent:
         bad audio raises `AudioFormatError` from this call. A stream is read
         by the task; a pause in it starts a new utterance, an `interrupt`
-        ends it for good, and a bad item makes the task raise (after
-        interrupting its utterance).
+        ends it for good. A bad item (a path or text is not audio: pass a
+        WAV path itself, not in a stream), an odd byte count or the source
+        raising makes the task raise, once the utterance it cut short is
+        interrupted and has ended; the session stays usable.
 
         Raises:
             RealtimeConnectionError: The socket is gone for good (the session ended).
@@ -345,6 +349,11 @@ class AudioPump:
                     # the interrupt, or at the margin if it never does.
                     utterance.status = "interrupted"
                     stopping.append(utterance)
+        await self._send_interrupt(stopping)
+
+    async def _send_interrupt(self, stopping: list[Utterance]) -> None:
+        # `stopping` is already marked interrupted; each ends at the service's
+        # acknowledgement, or at the margin if it never comes.
         self._play_until = 0.0  # nothing sent before plays on
         try:
             async with self._wire:
@@ -398,12 +407,21 @@ class AudioPump:
         if interrupts != self._interrupts or self._closed:
             stream.abort()  # interrupted (or closed) before this task first ran
         try:
+            # A bad item, an odd byte count or a failing source raises from
+            # has_more (between utterances) or from the chunks (inside one).
             while await stream.has_more():
                 utterance = self._new_utterance()
                 utterances.append(utterance)
                 async with self._turn:
-                    await self._send_utterance(utterance, stream.utterance_chunks(), final=True)
-                if stream.error is not None or utterance.status == "interrupted":
+                    try:
+                        await self._send_utterance(utterance, stream.utterance_chunks(), final=True)
+                    except RealtimeConnectionError:
+                        raise
+                    except Exception:
+                        # Still holding the turn: see _stop_failed.
+                        await self._stop_failed(utterances)
+                        raise
+                if utterance.status == "interrupted":
                     break
         except RealtimeConnectionError:
             self._fail_unfinished(utterances)
@@ -414,15 +432,46 @@ class AudioPump:
         finally:
             self._streams.discard(stream)
             await stream.close()
-        if stream.error is not None:
-            # A bad item: what was sent of its utterance must not dangle.
-            await self._interrupt_unfinished(utterances)
-            raise stream.error
 
     async def _interrupt_unfinished(self, utterances: list[Utterance]) -> None:
-        if any(not u.done and u.status in ("queued", "sending") for u in utterances):
+        # Cancelled: any of them not fully sent must not dangle. Its status
+        # may already be ``playing`` (the service reported its start) while
+        # its end is not on the wire yet.
+        if any(not u.done and not u._end_sent and u.status != "interrupted" for u in utterances):
             with contextlib.suppress(HeyGenError):
                 await self.interrupt()
+
+    async def _stop_failed(self, utterances: list[Utterance]) -> None:
+        """Interrupt a failed stream's unfinished utterance and wait until it has ended.
+
+        Part of its audio is on the wire without its end: left so, the
+        avatar would wait for that end for good and play nothing after it.
+        The caller holds the turn, so the next utterance goes out only once
+        the interrupt is acknowledged (or its margin has passed): an
+        acknowledgement that came later would be taken for the next one's.
+        Utterances of other calls still queued are not touched.
+        """
+        failed = [
+            u for u in utterances if not u.done and not u._end_sent and u.status != "interrupted"
+        ]
+        for utterance in failed:
+            if utterance.chunks == 0:
+                self._end(utterance, "interrupted", "nothing_to_play")
+        if not any(u.chunks for u in failed):
+            return  # none of it reached the wire: nothing to cut off
+        # The interrupt clears the service's one buffer: all that reached it stops.
+        stopping = [
+            u
+            for u in self._utterances.values()
+            if not u.done and u.status not in ("queued", "interrupted")
+        ]
+        for utterance in stopping:
+            utterance.status = "interrupted"
+        with contextlib.suppress(HeyGenError):
+            # Unsent, they still end: at the margin, or when the socket drops.
+            await self._send_interrupt(stopping)
+        if stopping:
+            await asyncio.wait([u._done for u in stopping])
 
     async def _send_utterance(
         self, utterance: Utterance, pcm_parts: AsyncIterator[bytes], *, final: bool
@@ -459,7 +508,10 @@ class AudioPump:
                 if offset >= self.config.lead_seconds:
                     self.stats.schedule_jitter.append(now - planned)
                 for message in wire.chunk(audio, seconds):
-                    await self.connection.send(message)
+                    # Asked again after the ready gate: a drop while it waited there
+                    # reported the utterance lost, and nothing of it may follow.
+                    if not await self.connection.send(message, still_wanted=live):
+                        return False
                 # From when it left, not when it was planned: a closed ready
                 # gate may have held it.
                 self._play_until = max(self._play_until, loop.time()) + seconds
@@ -496,7 +548,8 @@ class AudioPump:
                 return
             end = wire.end()
             for message in end.messages:
-                await self.connection.send(message)
+                if not await self.connection.send(message, still_wanted=live):
+                    return
             if end.over:
                 self._end(utterance, "ended", "nothing_to_play")  # the avatar reports nothing
                 return
@@ -605,6 +658,19 @@ async def _single(pcm: bytes) -> AsyncIterator[bytes]:
     yield pcm
 
 
+def _path_in_stream(item: str | os.PathLike[str]) -> AudioFormatError:
+    # A str in a stream is most likely text meant for a TTS, or a WAV path:
+    # either way, say what a stream takes rather than report a missing file.
+    text = str(item)
+    shown = repr(text if len(text) <= 40 else f"{text[:40]}...")
+    return AudioFormatError(
+        "audio stream items must be audio: raw PCM16 bytes, numpy int16/float32 arrays or "
+        f"WAV file objects opened 'rb'; got a {type(item).__name__} ({shown}). To speak a "
+        "WAV file, pass its path to speak() itself, not inside a stream; to speak text, "
+        "turn it into audio first (a TTS), or use speak_text in a FULL session"
+    )
+
+
 class _StreamReader:
     """Reads a user's audio stream in a task and hands it out a chunk at a time.
 
@@ -657,6 +723,8 @@ class _StreamReader:
         try:
             async for item in source:
                 self._last_item = self._loop.time()
+                if isinstance(item, PATH_TYPES):
+                    raise _path_in_stream(item)
                 converter = self._converter
                 if converter is None:
                     converter = self._converter = AudioConverter.for_input(
@@ -688,17 +756,29 @@ class _StreamReader:
         # Audio the converter still holds counts: `utterance_chunks` flushes
         # it at the end of the source or at a pause, as at 24 kHz.
         while not (self._buffer or self._holds_audio()) and not self._source_done:
-            if self.aborted or self.error is not None:
+            if self.aborted:
                 return False
             self._wake.clear()
             await self._wake.wait()
-        has_audio = bool(self._buffer) or self._holds_audio()
-        return has_audio and self.error is None and not self.aborted
+        if self.error is not None:
+            raise self.error
+        if self.aborted:
+            return False
+        if self._buffer or self._holds_audio():
+            return True
+        # The source ended between utterances: a lone byte it left (an odd
+        # total) must be refused, not silently dropped.
+        self._flush_converter()
+        return False
 
     async def utterance_chunks(self) -> AsyncIterator[bytes]:
         """Yield one utterance's audio in chunks; stop at a pause or the end of the source."""
         self._need = self._first_bytes
         while not self.aborted:
+            if self.error is not None:
+                # A bad item or a failing source: nothing more of this
+                # utterance goes out, and it must not end as if whole.
+                raise self.error
             if len(self._buffer) >= self._need:
                 with memoryview(self._buffer) as view:
                     chunk = bytes(view[: self._need])  # one copy, not two
@@ -708,12 +788,11 @@ class _StreamReader:
                 continue
             idle = self._loop.time() - self._last_item
             if self._source_done or idle >= self._config.end_gap_seconds:
-                if self.error is None:
-                    self._flush_converter()
-                    rest = bytes(self._buffer)
-                    self._buffer.clear()
-                    if rest:
-                        yield rest
+                self._flush_converter()  # raises at an odd total: the utterance fails
+                rest = bytes(self._buffer)
+                self._buffer.clear()
+                if rest:
+                    yield rest
                 return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

@@ -36,6 +36,7 @@ from heygen_core.media.room import (
     present_then_changes,
 )
 from heygen_core.realtime.hub import EventHub
+from heygen_core.realtime.log_redaction import redacting_logger
 
 if TYPE_CHECKING:
     from livekit import rtc
@@ -45,6 +46,9 @@ else:
     rtc = import_extra("livekit.rtc", extra="media", feature="a LiveKit room")
 
 logger = logging.getLogger("heygen_core.media.room")
+# The SDK forwards its native logs to the "livekit" logger, and they may
+# quote the URL it dials with its ``access_token`` query: redact them there.
+redacting_logger("livekit")
 
 # Published audio is captured in 10 ms frames, the unit WebRTC works in.
 _PUBLISH_FRAME_SECONDS = 0.01

@@ -18,13 +18,16 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from heygen_models import lite
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.uri import parse_uri
 
 from heygen_core.errors import HeyGenError, ProtocolError, RealtimeConnectionError
 from heygen_core.protocol.codec import decode, encode
@@ -37,9 +40,13 @@ from heygen_core.realtime.events import (
     SocketEvent,
 )
 from heygen_core.realtime.hub import EventHub
+from heygen_core.realtime.log_redaction import redact_text, redacting_logger, safe_url
 from heygen_core.rest.retry import RetryPolicy
 
 logger = logging.getLogger("heygen_core.realtime.connection")
+# What websockets logs at DEBUG (the request line with the ws_url's query,
+# every header) goes through this logger, whose filter redacts credentials.
+_websockets_logger = redacting_logger("heygen_core.realtime.websocket")
 
 Dialect = Literal["lite", "realtime-alpha"]
 """The WebSocket dialects: LiveAvatar LITE, or the Realtime alpha API."""
@@ -57,6 +64,60 @@ MAX_MESSAGE_BYTES = 1_000_000
 # socket) but surfaced as protocol errors, not decoded.
 _READ_LIMIT = 64 * 1024 * 1024
 _EXCERPT = 200
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy(RetryPolicy):
+    """How a control socket reconnects after an unexpected close, and when it gives up.
+
+    An *outage* starts when a socket is lost (or when the first socket
+    opens) and ends only when a socket's ready gate opens: the service
+    reports ``connected`` (in a dialect without that state: the socket
+    opened), or the socket stayed open for the whole ready timeout. A
+    socket that opens and then closes before that does not end it, so a
+    service that accepts every socket and drops it at once cannot keep a
+    session reconnecting forever. Reconnecting stops, with a `ConnectionLost`
+    (``reconnecting=False``) and `RealtimeConnectionError` for every waiting
+    and later send, at the first of:
+
+    - `max_attempts` socket opens in one outage (the lost socket counted
+      as the first, as a `RetryPolicy` counts attempts);
+    - more than `max_reconnects` losses within any `window_seconds` (a
+      socket that becomes ready and then drops, again and again);
+    - an outage longer than `give_up_after` seconds (backoff and opens
+      included; each open is also cut short to fit).
+
+    A plain `RetryPolicy` given as a reconnect policy gets the window and
+    the deadline of this class's defaults.
+
+    Attributes:
+        max_attempts: Socket opens per outage, the lost socket included
+            (1 disables reconnecting).
+        base_delay: Backoff before the first reconnect, in seconds; doubles
+            with each attempt of the same outage (full jitter).
+        max_delay: Cap on one backoff, in seconds.
+        max_reconnects: Reconnects allowed within `window_seconds`.
+        window_seconds: The sliding window `max_reconnects` applies to.
+        give_up_after: Seconds an outage may last before reconnecting stops.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_reconnects: int = 5
+    window_seconds: float = 60.0
+    give_up_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_reconnects < 0:
+            raise ValueError("max_reconnects must not be negative")
+        if self.window_seconds <= 0 or self.give_up_after <= 0:
+            raise ValueError("window_seconds and give_up_after must be positive (seconds)")
+
+
+DEFAULT_RECONNECT = ReconnectPolicy()
+"""The reconnect policy used when none is given (suited to the live service)."""
 
 
 class RealtimeConnection:
@@ -79,8 +140,11 @@ class RealtimeConnection:
             sends ``session.keep_alive`` on the socket; elsewhere
             `rest_keep_alive` is called.
         rest_keep_alive: The REST keep-alive, for dialects without one.
-        reconnect: Backoff and attempts for reconnecting after an unexpected
-            close (``max_attempts=1`` disables reconnecting).
+        reconnect: Backoff, attempts and time budget for reconnecting after
+            an unexpected close (``max_attempts=1`` disables reconnecting);
+            a `ReconnectPolicy` (default `DEFAULT_RECONNECT`: 5 opens per
+            outage, 5 reconnects a minute, 30 s per outage), or a plain
+            `RetryPolicy` with that window and deadline.
         lost_utterances: Called when the socket closes other than by
             `close()`, with whether a reconnect follows; returns the event
             ids whose audio was cut off (the audio pump provides it). They
@@ -129,9 +193,7 @@ class RealtimeConnection:
         self.ready_fallback = ready_fallback
         self.keep_alive_interval = keep_alive_interval
         self.rest_keep_alive = rest_keep_alive
-        self.reconnect_policy = reconnect or RetryPolicy(
-            max_attempts=5, base_delay=0.5, max_delay=8.0
-        )
+        self.reconnect_policy: RetryPolicy = reconnect or DEFAULT_RECONNECT
         self.lost_utterances = lost_utterances
         self.open_timeout = open_timeout
         self.ping_interval = ping_interval
@@ -149,6 +211,13 @@ class RealtimeConnection:
         self._hub: EventHub[SocketEvent] = EventHub()
         self._tasks: list[asyncio.Task[None]] = []
         self._watchdog: asyncio.Task[None] | None = None
+        # The reconnect budget (`ReconnectPolicy`): when the current outage
+        # began (None: a socket is ready), the opens it took, recent losses.
+        self._outage_since: float | None = None
+        self._outage_attempts = 0
+        self._losses: deque[float] = deque()
+        # Why reconnecting stopped, for the errors of later sends.
+        self._failure: str | None = None
 
     def __repr__(self) -> str:
         # The URL path carries only the session id, but the query string of a
@@ -171,13 +240,27 @@ class RealtimeConnection:
         return self.session_state in ("closing", "closed", "disconnected")
 
     @property
+    def failure(self) -> str | None:
+        """Why reconnecting stopped for good (the reconnect budget ran out), if it did."""
+        return self._failure
+
+    @property
     def is_closed(self) -> bool:
         """Whether the connection is finished (closed by us, the service, or for good)."""
         return self._finished.is_set()
 
     async def connect(self) -> None:
-        """Open the socket and start reading; returns before the session is ready."""
-        self._ws = await self._open()
+        """Open the socket and start reading; returns before the session is ready.
+
+        Raises:
+            RealtimeConnectionError: The URL is malformed, or the socket
+                could not be opened (the message never quotes the URL's query).
+        """
+        # Until the service reports ready, the session is in its first outage:
+        # a first socket that keeps closing is bounded like any other.
+        self._outage_since = time.monotonic()
+        self._outage_attempts = 1
+        self._ws = await self._open(self.open_timeout)
         self._first_frame_due = self._first_frame is not None
         self._tasks.append(asyncio.create_task(self._read_loop(), name="heygen-realtime-reader"))
         self._start_watchdog()
@@ -188,23 +271,56 @@ class RealtimeConnection:
         if not self.wait_for_connected:
             self._open_gate()
 
-    async def _open(self) -> ClientConnection:
+    async def _open(self, within: float) -> ClientConnection:
+        # Messages name the URL as scheme://host:port/path at most: its query
+        # (and any userinfo) may carry a token.
+        where = safe_url(self.url)
+        try:
+            parse_uri(self.url)
+        except InvalidURI as exc:
+            raise RealtimeConnectionError(
+                f"the realtime URL {where} is not a valid WebSocket URL ({exc.msg}): it must "
+                "start with ws:// or wss:// and name a host; check the ws_url the session returned"
+            ) from None
+        except ValueError as exc:  # urllib: a port out of range or not a number, a bad IPv6 host
+            raise RealtimeConnectionError(
+                f"the realtime URL {where} is not valid ({redact_text(str(exc))}): its port must "
+                "be a number from 1 to 65535 and an IPv6 host must be in brackets; check the "
+                "ws_url the session returned"
+            ) from None
         try:
             return await connect(
                 self.url,
-                open_timeout=self.open_timeout,
+                open_timeout=within,
                 max_size=_READ_LIMIT,
                 # Base64 audio barely compresses; deflate would only cost CPU.
                 compression=None,
                 proxy=None,
                 ping_interval=self.ping_interval,
                 ping_timeout=self.ping_timeout,
+                logger=_websockets_logger,
             )
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+        except InvalidStatus as exc:
             raise RealtimeConnectionError(
-                f"could not open the realtime socket ({type(exc).__name__}: {exc}); "
+                f"the service refused the realtime socket at {where} "
+                f"(HTTP {exc.response.status_code}); check that the session was started "
+                "and has not ended"
+            ) from None
+        except (OSError, TimeoutError, InvalidHandshake, ValueError) as exc:
+            # A redirect's Location, for one, may be quoted in the message.
+            detail = redact_text(str(exc).replace(self.url, where)) or "no answer in time"
+            raise RealtimeConnectionError(
+                f"could not open the realtime socket at {where} ({type(exc).__name__}: {detail}); "
                 "check that the session was started and its ws_url is reachable"
             ) from None
+
+    def _closed_message(self) -> str:
+        if self._failure is not None:
+            return (
+                f"the realtime socket is closed for good: {self._failure}. Start a new "
+                "session; if this happens again, check the network and the service's status"
+            )
+        return "the realtime socket is closed; start a new session"
 
     async def wait_ready(self) -> None:
         """Wait until commands may be sent (see `ready_timeout` and `ready_fallback`).
@@ -216,7 +332,7 @@ class RealtimeConnection:
         if not self._ready.is_set():
             await self._ready.wait()
         if self._finished.is_set():
-            raise RealtimeConnectionError("the realtime socket is closed; start a new session")
+            raise RealtimeConnectionError(self._closed_message())
         if self._ready_failed:
             raise RealtimeConnectionError(
                 f"the service did not report 'connected' within {self.ready_timeout:g} s"
@@ -229,8 +345,23 @@ class RealtimeConnection:
                     await self.send_now(self._first_frame)
                     self._first_frame_due = False
 
-    async def send(self, event: BaseModel) -> None:
+    async def send(
+        self, event: BaseModel, *, still_wanted: Callable[[], bool] | None = None
+    ) -> bool:
         """Send one client event once the session is ready.
+
+        Args:
+            event: The client event.
+            still_wanted: Asked once the ready gate has let the event
+                through, immediately before it goes on the socket (nothing
+                is awaited in between); when it says False the event is not
+                sent. A sender whose event may have become obsolete while it
+                waited at the gate passes it: the audio pump asks whether
+                its utterance is still live, so nothing of an utterance a
+                drop reported lost reaches a newer socket.
+
+        Returns:
+            Whether the event was sent (False only when `still_wanted` said no).
 
         Raises:
             ProtocolError: The encoded event is over the service's 1 MB limit.
@@ -244,13 +375,18 @@ class RealtimeConnection:
                 message_type=type(event).__name__,
             )
         await self.wait_ready()
+        if still_wanted is not None and not still_wanted():
+            return False
+        # No await between the check and the frame leaving: send_now writes
+        # it to the current socket before it first suspends.
         await self.send_now(data)
+        return True
 
     async def send_now(self, data: str) -> None:
         """Send an encoded frame without waiting for the ready gate."""
         ws = self._ws
         if ws is None or self._finished.is_set():
-            raise RealtimeConnectionError("the realtime socket is closed; start a new session")
+            raise RealtimeConnectionError(self._closed_message())
         try:
             await ws.send(data)
         except ConnectionClosed:
@@ -302,6 +438,10 @@ class RealtimeConnection:
         self._hub.finish()
 
     def _open_gate(self) -> None:
+        # On a live socket only (the service said ready, the socket opened in
+        # a dialect without that state, or its ready timeout ran out): the
+        # outage is over, the reconnect budget's opens and deadline start afresh.
+        self._socket_ready()
         if not self._ready.is_set():
             self._gate_opened_at = time.monotonic()
             self._ready.set()
@@ -352,40 +492,99 @@ class RealtimeConnection:
             # of the session (idle timeout, maximum duration, a REST stop
             # elsewhere) is not, and whatever was unfinished is lost.
             # A 1011 (a stalled pong, or the service's internal error) is a drop.
+            self._stop_watchdog()  # this socket's ready timeout is moot now
             reconnecting = not self.session_over and self.reconnect_policy.max_attempts > 1
+            reason = ws.close_reason or ""
+            if reconnecting:
+                exhausted = self._note_loss()
+                if exhausted is not None:
+                    reconnecting = False
+                    reason = self._give_up(exhausted)
             lost = self.lost_utterances(reconnecting) if self.lost_utterances else ()
-            await self._emit(
-                ConnectionLost(ws.close_code, ws.close_reason or "", lost, reconnecting)
-            )
+            await self._emit(ConnectionLost(ws.close_code, reason, lost, reconnecting))
             if not reconnecting:
                 break
             attempts = await self._reconnect()
             if attempts is None:
                 if not self._closing:
                     lost = self.lost_utterances(False) if self.lost_utterances else ()
-                    reason = "no reconnect succeeded; the socket is closed for good"
-                    await self._emit(ConnectionLost(None, reason, lost, False))
+                    await self._emit(ConnectionLost(None, self._failure or "", lost, False))
                 break
             await self._emit(Reconnected(attempts))
         self._finish()
 
+    @property
+    def _budget(self) -> ReconnectPolicy:
+        policy = self.reconnect_policy
+        return policy if isinstance(policy, ReconnectPolicy) else DEFAULT_RECONNECT
+
+    def _socket_ready(self) -> None:
+        self._outage_since = None
+        self._outage_attempts = 0
+
+    def _note_loss(self) -> str | None:
+        """Count a lost socket against the budget; say why it is spent, if it is."""
+        now = time.monotonic()
+        budget = self._budget
+        self._losses.append(now)
+        while self._losses and self._losses[0] <= now - budget.window_seconds:
+            self._losses.popleft()
+        if len(self._losses) > budget.max_reconnects:
+            return (
+                f"the socket was lost {len(self._losses)} times within "
+                f"{budget.window_seconds:g} s (at most {budget.max_reconnects} reconnects allowed)"
+            )
+        if self._outage_since is None:
+            self._outage_since = now
+            self._outage_attempts = 1  # the lost socket was the outage's first
+        elif now - self._outage_since >= budget.give_up_after:
+            return self._outage_text(self._outage_since)
+        return None
+
+    def _outage_text(self, since: float) -> str:
+        return (
+            f"no socket became ready within {time.monotonic() - since:.1f} s "
+            f"({self._outage_attempts - 1} reconnects failed, or closed before the service "
+            "was ready)"
+        )
+
+    def _give_up(self, why: str) -> str:
+        self._failure = why
+        logger.error("realtime socket lost for good: %s", why)
+        return why
+
     async def _reconnect(self) -> int | None:
-        if self._watchdog is not None:
-            # The lost socket's ready timeout must not fire during the backoff
-            # and open (or fail) the gate of a socket not yet connected.
-            self._watchdog.cancel()
-            self._watchdog = None
+        """Open a new socket within the budget: its attempt number, or None (given up, closing)."""
+        self._stop_watchdog()
         self._ready.clear()
         self._ready_failed = False  # a new socket gets a new ready timeout
         self.session_state = None
-        for attempt in range(1, self.reconnect_policy.max_attempts):
-            await asyncio.sleep(self.reconnect_policy.backoff(attempt))
+        policy = self.reconnect_policy
+        since = self._outage_since if self._outage_since is not None else time.monotonic()
+        deadline = since + self._budget.give_up_after
+        last_error = ""
+        while True:
+            if self._outage_attempts >= policy.max_attempts:
+                self._give_up(
+                    f"{self._outage_attempts - 1} reconnects in a row failed, or closed before "
+                    f"the service was ready{last_error}"
+                )
+                return None
+            attempt = self._outage_attempts  # reconnects in this outage, this one included
+            await asyncio.sleep(max(0.0, min(policy.backoff(attempt), deadline - time.monotonic())))
             if self._closing:
                 return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._give_up(self._outage_text(since) + last_error)
+                return None
+            self._outage_attempts += 1
             try:
-                self._ws = await self._open()
+                # Cut short to fit the outage's deadline.
+                self._ws = await self._open(min(self.open_timeout, remaining))
             except RealtimeConnectionError as exc:
                 logger.warning("reconnect attempt %d failed: %s", attempt, exc)
+                last_error = f"; the last one: {exc}"
                 continue
             self._first_frame_due = self._first_frame is not None
             if not self.wait_for_connected:
@@ -393,8 +592,13 @@ class RealtimeConnection:
             else:
                 self._start_watchdog()
             return attempt
-        logger.error("realtime socket lost for good after %d attempts", attempt)
-        return None
+
+    def _stop_watchdog(self) -> None:
+        # A lost socket's ready timeout must not fire during the backoff and
+        # open (or fail) the gate of a socket not yet connected.
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     def _start_watchdog(self) -> None:
         # One per socket: the previous socket's, if still waiting, must not

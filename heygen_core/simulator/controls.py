@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.faults import Fault
-from heygen_core.simulator.realtime_ws import EventRecord, RealtimeHub
+from heygen_core.simulator.realtime_ws import EventRecord, RealtimeHub, SocketFault
 from heygen_core.simulator.rooms.hub import RoomHub
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import SimulatorState
@@ -186,6 +186,29 @@ class SimulatorControls(abc.ABC):
         """Close a session's socket as a network drop would, leaving the session alive."""
         realtime = self._parts.realtime
         return self._on_loop(lambda: realtime.drop_websocket(session_id, code))
+
+    def fail_websockets(
+        self, fault: SocketFault, count: int | None = None, *, session_id: str | None = None
+    ) -> None:
+        """Make the next `count` realtime sockets fail (every later one when None).
+
+        `fault` (`SocketFault`): ``"refuse"`` answers the upgrade with HTTP
+        503; ``"close_at_once"`` closes the socket (1011) right after it
+        opens; ``"close_when_ready"`` closes it right after it reports
+        ``connected``. The session stays alive either way. With
+        `session_id` only that session's sockets fail; without, any
+        session's (including one not created yet). ``count=0`` clears it.
+
+        Raises:
+            ValueError: Unknown fault, or a negative count.
+        """
+        realtime = self._parts.realtime
+        self._on_loop(lambda: realtime.fail_websockets(fault, count, session_id))
+
+    def websocket_opens(self, session_id: str) -> int:
+        """Return how many realtime sockets of a session opened (refused ones not counted)."""
+        realtime = self._parts.realtime
+        return self._on_loop(lambda: realtime.websocket_opens[session_id])
 
     def received_audio(self, session_id: str) -> bytes:
         """Return the audio a session's sockets accepted (24 kHz mono PCM16, arrival order).

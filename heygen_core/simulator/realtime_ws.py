@@ -31,6 +31,8 @@ Faithful to the service, including its unfriendly parts:
   duration, sandbox minute) its socket gets ``closing``, ``closed`` and a
   normal close. A client closing its socket does not end the session: it
   keeps billing until it is stopped or reaped.
+- Tests can make a session's next sockets fail (`RealtimeHub.fail_websockets`):
+  refused, or closed at once after opening, before or after ``connected``.
 
 `RealtimeHub` owns the endpoints, the open sockets and what tests inspect:
 audio received per session, client and server events, and counters.
@@ -73,6 +75,16 @@ WsDialect: TypeAlias = Literal["lite", "realtime-alpha"]
 EventRecord: TypeAlias = tuple[float, str, dict[str, Any]]
 """One logged event: loop time, ``type``, the wire object (audio left out)."""
 
+SocketFault: TypeAlias = Literal["refuse", "close_at_once", "close_when_ready"]
+"""How the simulator fails a realtime socket (`RealtimeHub.fail_websockets`).
+
+- ``refuse``: the upgrade is answered HTTP 503; no socket opens.
+- ``close_at_once``: the socket opens (``connecting`` is sent) and is closed
+  at once with 1011, the session staying alive.
+- ``close_when_ready``: the socket opens, reports ``connected``, and is then
+  closed at once with 1011.
+"""
+
 LITE_PATH = "/v1/sessions/{session_id}/ws"
 """Route of the LITE socket (the ``ws_url`` that start returns)."""
 
@@ -99,6 +111,8 @@ _CHUNK_SECONDS = 0.02
 _CLOSE_NORMAL = 1000
 _CLOSE_GOING_AWAY = 1001
 _CLOSE_REPLACED = 4001
+# An injected socket fault closes as an internal error does (a drop, reconnected).
+_CLOSE_FAULT = 1011
 
 _LITE_ONLY = (lite.AgentSpeak, lite.AgentSpeakEnd, lite.SessionKeepAlive)
 _ALPHA_ONLY = (
@@ -245,6 +259,8 @@ class _Connection:
         self.loop = asyncio.get_running_loop()
         self.ready = False
         self.gated = endpoint == "lite" or hub.config.realtime_alpha_ready_gate
+        # A `close_when_ready` fault: dropped right after reporting `connected`.
+        self.drop_when_ready = False
         self.ending = False
         self.finished = asyncio.Event()
         self.playback = _Playback(self)
@@ -278,6 +294,8 @@ class _Connection:
             return
         self.ready = True
         self.emit(lite.SessionStateUpdated(type=lite.SESSION_STATE_UPDATED_TAG, state="connected"))
+        if self.drop_when_ready:
+            self.end(_CLOSE_FAULT, "connection dropped by the simulator (fault)", states=False)
 
     def end(self, code: int, reason: str, *, states: bool) -> None:
         """Close the socket: ``closing`` and ``closed`` first when `states` (session over)."""
@@ -652,6 +670,7 @@ class RealtimeHub:
             came before ``connected``.
         chunks_after_interrupt: Audio chunks of an interrupted utterance that
             arrived after the interrupt (dropped; a correct client sends none).
+        websocket_opens: Sockets opened (upgraded), per session id.
     """
 
     def __init__(
@@ -668,6 +687,10 @@ class RealtimeHub:
         self.server_events_by_type: Counter[str] = Counter()
         self.dropped_before_ready = 0
         self.chunks_after_interrupt = 0
+        self.websocket_opens: Counter[str] = Counter()
+        # Per session id (None: any session): the fault and how many sockets
+        # are left to fail (None: every later one).
+        self._socket_faults: dict[str | None, tuple[SocketFault, int | None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sockets: dict[str, _Connection] = {}
         self._records: dict[str, _SessionRecord] = {}
@@ -687,6 +710,40 @@ class RealtimeHub:
     def open_websockets(self) -> int:
         """Return how many realtime sockets are open."""
         return len(self._sockets)
+
+    def fail_websockets(
+        self, fault: SocketFault, count: int | None = None, session_id: str | None = None
+    ) -> None:
+        """Make the next `count` realtime sockets fail as `fault` (every later one when None).
+
+        With `session_id`, only that session's sockets (it wins over a fault
+        for any session); ``count=0`` clears the fault. Refused upgrades do
+        not count as opens (`websocket_opens`).
+
+        Raises:
+            ValueError: Unknown fault, or a negative count.
+        """
+        if fault not in get_args(SocketFault):
+            raise ValueError(f"fault must be one of {', '.join(get_args(SocketFault))}")
+        if count is not None and count < 0:
+            raise ValueError("count must be >= 0, or None for every later socket")
+        if count == 0:
+            self._socket_faults.pop(session_id, None)
+        else:
+            self._socket_faults[session_id] = (fault, count)
+
+    def _take_socket_fault(self, session_id: str) -> SocketFault | None:
+        key: str | None = session_id if session_id in self._socket_faults else None
+        entry = self._socket_faults.get(key)
+        if entry is None:
+            return None
+        fault, left = entry
+        if left is not None:
+            if left <= 1:
+                del self._socket_faults[key]
+            else:
+                self._socket_faults[key] = (fault, left - 1)
+        return fault
 
     def received_audio(self, session_id: str) -> bytes:
         """Return the audio a session's sockets accepted, in arrival order.
@@ -777,6 +834,10 @@ class RealtimeHub:
         if refusal is not None:
             # Refused before the upgrade, so a client sees a plain HTTP 404.
             return web.json_response({"code": 404, "message": refusal}, status=404)
+        fault = self._take_socket_fault(session_id)
+        if fault == "refuse":
+            message = "service unavailable (a fault injected by the simulator)"
+            return web.json_response({"code": 503, "message": message}, status=503)
         ws = web.WebSocketResponse(
             compress=False,  # base64 audio barely compresses; deflate only costs CPU
             max_msg_size=_READ_LIMIT,
@@ -787,8 +848,10 @@ class RealtimeHub:
             autoping=not self.config.stall_pongs,
         )
         await ws.prepare(request)
+        self.websocket_opens[session_id] += 1
         record = self._records.setdefault(session_id, _SessionRecord())
         conn = _Connection(self, ws, session_id, endpoint, record)
+        conn.drop_when_ready = fault == "close_when_ready"
         old = self._sockets.get(session_id)
         self._sockets[session_id] = conn
         if old is not None:
@@ -797,6 +860,8 @@ class RealtimeHub:
         session = self._session(session_id)
         if session is None or not session.is_open:  # ended while we upgraded
             conn.end(_CLOSE_NORMAL, "session ended", states=True)
+        elif fault == "close_at_once":
+            conn.end(_CLOSE_FAULT, "connection dropped by the simulator (fault)", states=False)
         try:
             while True:
                 msg = await ws.receive()

@@ -34,6 +34,7 @@ from heygen_core.media.room import (
     present_then_changes,
 )
 from heygen_core.realtime.hub import EventHub
+from heygen_core.realtime.log_redaction import redacting_logger
 from heygen_core.simulator.rooms.control import (
     Closed,
     ControlMessage,
@@ -54,6 +55,9 @@ from heygen_core.simulator.rooms.wire import (
 )
 
 logger = logging.getLogger("heygen_core.media.room")
+# websockets logs every header at DEBUG, our `Authorization: Bearer <room
+# token>` included: its records go through a logger that redacts them.
+_websockets_logger = redacting_logger("heygen_core.media.room.websocket")
 
 # Published audio leaves in frames of this length, paced to real time.
 _PUBLISH_FRAME_SECONDS = 0.02
@@ -111,6 +115,7 @@ class LocalRoom(MediaRoom):
                     additional_headers={"Authorization": f"Bearer {token}"},
                     max_size=16 * 1024 * 1024,
                     compression=None,
+                    logger=_websockets_logger,
                 ),
                 self._connect_timeout,
             )
