@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         LiteClientEvent,
         LiteServerEvent,
     )
+    from heygen_core.realtime.connection import ReconnectPolicy
     from heygen_core.realtime.events import (
         ConnectionLost,
         ProtocolErrorEvent,
@@ -116,6 +117,7 @@ __all__ = [
     "RateLimitError",
     "ReadyTimeout",
     "RealtimeConnectionError",
+    "ReconnectPolicy",
     "Reconnected",
     "RequestRejectedError",
     "ResponseTooLargeError",
@@ -167,6 +169,7 @@ _LAZY: dict[str, str] = {
     "ProtocolErrorEvent": "heygen_core.realtime.events",
     "ReadyTimeout": "heygen_core.realtime.events",
     "Reconnected": "heygen_core.realtime.events",
+    "ReconnectPolicy": "heygen_core.realtime.connection",
 }
 
 if not TYPE_CHECKING:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Coroutine
 from types import FrameType
 from typing import Any, TextIO, TypeVar
 
+from heygen_models.liveavatar_operations import LiveAvatarOperations as _ops
+
 from heygen_core.errors import (
     CredentialsError,
     HeyGenError,
@@ -68,17 +70,19 @@ class CommandTimeoutError(HeyGenError):
 # its messages name the operation ("list_avatars needs ..."), the CLI user
 # knows the command.
 _COMMAND_OF_OPERATION = {
-    "create_session_token": "heygen-avatar say",
-    "list_sessions": "heygen-avatar sessions list",
-    "stop_session": "heygen-avatar sessions stop",
-    "list_avatars": "heygen-avatar avatars list",
-    "list_public_avatars": "heygen-avatar avatars list --public",
-    "list_contexts": "heygen-avatar contexts list",
-    "get_context": "heygen-avatar contexts get",
-    "create_context": "heygen-avatar contexts create",
-    "delete_context": "heygen-avatar contexts delete",
-    "list_secrets": "heygen-avatar secrets list",
-    "get_credits": "heygen-avatar credits",
+    # Keyed by the generated methods (named for their operations), so a
+    # renamed operation fails here at import and under mypy.
+    _ops.create_session_token.__name__: "heygen-avatar say",
+    _ops.list_sessions.__name__: "heygen-avatar sessions list",
+    _ops.stop_session.__name__: "heygen-avatar sessions stop",
+    _ops.list_avatars.__name__: "heygen-avatar avatars list",
+    _ops.list_public_avatars.__name__: "heygen-avatar avatars list --public",
+    _ops.list_contexts.__name__: "heygen-avatar contexts list",
+    _ops.get_context.__name__: "heygen-avatar contexts get",
+    _ops.create_context.__name__: "heygen-avatar contexts create",
+    _ops.delete_context.__name__: "heygen-avatar contexts delete",
+    _ops.list_secrets.__name__: "heygen-avatar secrets list",
+    _ops.get_credits.__name__: "heygen-avatar credits",
 }
 
 # The library's own words for what the CLI spells as options and variables.

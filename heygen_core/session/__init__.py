@@ -12,7 +12,9 @@ Modules: `avatar_session` (lifecycle, REST, events), `_lite_driver` (control
 socket and audio pump), `_full_driver` (FULL commands over the room's data
 channel), `speak_result` (what `speak` returns), `open_record` (the sessions
 opened and not yet seen stopped, on disk, so a crashed process's sessions
-can be stopped later).
+can be stopped later). The session's parts: `_service_lifecycle` (create
+request, record and stop), `_cancellation`, `_exit_report`, `_api_calls`,
+`_full_commands` and `_long_audio`.
 """
 
 from heygen_core.realtime.events import SessionEvent

@@ -4,42 +4,31 @@ What a session does in its mode is delegated: to a `LiteDriver` (control
 socket and audio pump) and, in FULL mode, to a `FullDriver` (commands and
 events over the room's data channel). The session owns what both share: the
 REST calls that create, start and stop it, its room, and one event stream.
+
+Its parts, each in a module of its own: `ServiceLifecycle` (the create
+request, the open-session record and the stop, reported on every path),
+`_api_calls` (how each API sets a session up and stops it), `FullCommands`
+(the FULL and agent-connector commands) and `LongAudioWarning` (audio
+longer than the session can last).
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import itertools
 import logging
-import os
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import TracebackType
-from typing import Literal, TypeVar
-from urllib.parse import urlencode, urlsplit
+from typing import Literal
 
 import aiohttp
-import numpy as np
 from heygen_models import liveavatar as la
 from heygen_models import streaming as st
 
-from heygen_core.audio.convert import AudioConverter
 from heygen_core.audio.format import AudioInput
 from heygen_core.audio.pump import AudioPump, PumpConfig
-from heygen_core.audio.wav import read_wav
-from heygen_core.errors import (
-    ApiError,
-    CredentialsError,
-    HeyGenError,
-    InvalidRequestError,
-    ServerError,
-    SessionError,
-    SessionStateError,
-    TransportError,
-)
+from heygen_core.errors import SessionError
 from heygen_core.media.registry import open_room
 from heygen_core.media.room import MediaRoom
 from heygen_core.realtime.connection import Dialect, EventCallback, RealtimeConnection
@@ -48,9 +37,20 @@ from heygen_core.realtime.hub import EventHub
 from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.streaming_client import StreamingClient
+from heygen_core.session._api_calls import (
+    Endpoints,
+    liveavatar_calls,
+    public_url,
+    streaming_calls,
+    viewer_link,
+)
+from heygen_core.session._cancellation import absorb_cancellation
+from heygen_core.session._full_commands import FullCommands
 from heygen_core.session._full_driver import FullDriver
 from heygen_core.session._lite_driver import LiteDriver, SocketSettings
-from heygen_core.session.open_record import ApiName, OpenSessionEntry, OpenSessionRecord
+from heygen_core.session._long_audio import LongAudioWarning
+from heygen_core.session._service_lifecycle import ServiceLifecycle
+from heygen_core.session.open_record import ApiName, OpenSessionRecord
 from heygen_core.session.speak_result import SpeakResult
 
 logger = logging.getLogger("heygen_core.session")
@@ -58,48 +58,8 @@ logger = logging.getLogger("heygen_core.session")
 SANDBOX_AVATAR_ID = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 """The public avatar that LiveAvatar sandbox sessions (free, about a minute) must use."""
 
-# Stopping must finish even while the caller is being cancelled; this bounds it.
-_STOP_TIMEOUT = 10.0
-# How long the request that creates a session (token, streaming.new) may go
-# on after its caller stopped waiting (cancelled, or its timeout ran out):
-# once sent, it may have created a session, and only its answer names it.
-_CREATE_GRACE = 10.0
-# Room URL schemes a browser's LiveKit viewer can join; others (the
-# simulator's local rooms) get no viewer link.
-_VIEWABLE_SCHEMES = frozenset({"ws", "wss", "http", "https"})
 
-# Cancellations of the stop absorbed (each starts it again) before giving up.
-_MAX_ABSORBED_CANCELS = 3
-
-R = TypeVar("R")
-
-# What is still unresolved about each session, logged at ERROR if the
-# process exits first: a created session not seen stopped, or a create
-# request not answered. Paths that cannot log themselves (the loop closed
-# with the close pending, a third Ctrl-C during asyncio.run's teardown) end
-# here, so no session is left unreported.
-_unresolved: dict[int, str] = {}
-_exit_keys = itertools.count()
-
-
-@atexit.register
-def _report_unresolved_at_exit() -> None:
-    for message in list(_unresolved.values()):
-        logger.error("%s", message)
-    _unresolved.clear()
-
-
-@dataclass(frozen=True)
-class _Endpoints:
-    """Where a started session is reached: its control socket and its room."""
-
-    ws_url: str | None
-    dialect: Dialect
-    room_url: str | None
-    room_token: str | None = field(repr=False)
-
-
-class AvatarSession:
+class AvatarSession(FullCommands):
     """A running avatar session: REST lifecycle, control socket and audio pump.
 
     Build one with `AvatarSession.live_avatar` or
@@ -119,7 +79,7 @@ class AvatarSession:
     def __init__(
         self,
         *,
-        setup: Callable[[AvatarSession], Awaitable[_Endpoints]],
+        setup: Callable[[AvatarSession], Awaitable[Endpoints]],
         stop: Callable[[AvatarSession], Awaitable[object]],
         clients: tuple[LiveAvatarClient | StreamingClient, ...],
         pump_config: PumpConfig | None,
@@ -136,16 +96,15 @@ class AvatarSession:
         session_record: OpenSessionRecord | None = None,
     ) -> None:
         self._setup = setup
-        self._api: ApiName = api
-        self._base_url = base_url
-        self._record = session_record
-        self._recorded = False
+        self._service = ServiceLifecycle(
+            stop=lambda: stop(self), api=api, base_url=base_url, record=session_record
+        )
+        self._long_audio = LongAudioWarning(api)
         self.mode: Literal["LITE", "FULL"] = mode
         """``LITE`` (your audio over the control socket) or ``FULL`` (text commands in the room)."""
         self._join_room = join_room or mode == "FULL"
         self._room: MediaRoom | None = None
         self._events: EventHub[SessionEvent] = EventHub()
-        self._stop = stop
         self._clients = clients
         self._socket_settings = SocketSettings(
             pump=pump_config,
@@ -162,24 +121,10 @@ class AvatarSession:
         """Whether this is an agent-connector session (a LITE token with an ElevenLabs
         agent config): it has no LITE socket and runs on FULL events, with the
         connector's commands (`send_user_message`, `send_tool_result`, ...)."""
-        self.session_id: str | None = None
-        """The service's session id, once created."""
         self.start_data: la.StartSessionData | st.NewSessionData | None = None
         """What the service returned when the session started (LiveKit URL, tokens...)."""
-        self.session_token: str | None = None
-        self._created = False
-        # The request that creates the session, run as its own task (see `_create_session`).
-        self._create_task: asyncio.Task[object] | None = None
-        self._create_sent = False
-        self._nothing_created = False
-        self._stop_confirmed = False
-        self._started_at: float | None = None
-        self._max_duration: int | None = None
         self._stopped = False
-        self.stopped_cleanly = False
-        """Whether the REST stop call succeeded (set when the session closes)."""
         self._closing: asyncio.Task[None] | None = None
-        self._exit_key = next(_exit_keys)
 
     def __repr__(self) -> str:
         state = "stopped" if self._stopped else ("open" if self._lite else "new")
@@ -253,7 +198,9 @@ class AvatarSession:
                 emits `ReadyTimeout`, naming who was missing in FULL),
                 ``"raise"`` fails the session with `SessionError`.
             keep_alive_interval: Seconds between keep-alives (None: off).
-            reconnect: Reconnect policy for the control socket.
+            reconnect: How the control socket reconnects and when it gives up
+                (a `ReconnectPolicy`; default: five opens per outage, five
+                reconnects a minute, 30 s per outage).
             timeout: Seconds for each REST call. The request that creates
                 the session is waited for this long, but goes on for up to
                 10 s after (it may have created a session): closing waits
@@ -296,33 +243,7 @@ class AvatarSession:
                 "sandbox=False for a billed session with your own avatar"
             )
         client = LiveAvatarClient(api_key, base_url=base_url, session=http, timeout=timeout)
-        full = request.mode == "FULL"
-
-        async def setup(session: AvatarSession) -> _Endpoints:
-            token = await session._create_session(
-                client,
-                "create_session_token",
-                lambda allowance: client.create_session_token(request, timeout=allowance),
-                lambda answer: (answer.data.session_id, answer.data.session_token),
-            )
-            started = await client.start_session(token.data.session_token)
-            data = session.start_data = started.data
-            session._mark_started(data.max_session_duration)
-            # No ws_url in a LITE session: an agent connector (ElevenLabs),
-            # which runs on FULL events in the room (see `open`).
-            ws_url = data.ws_url if isinstance(data.ws_url, str) else None
-            agent = data.livekit_agent_token if isinstance(data.livekit_agent_token, str) else None
-            # A bot feeding the avatar joins as the agent; FULL and connector
-            # commands are sent as the client, as the official SDK does.
-            as_client = full or ws_url is None or media_role == "client" or agent is None
-            room_token = data.livekit_client_token if as_client else agent
-            return _Endpoints(ws_url, "lite", data.livekit_url, room_token)
-
-        async def stop(session: AvatarSession) -> object:
-            if session.session_token is not None:
-                return await client.stop_session(session_token=session.session_token)
-            return None
-
+        setup, stop = liveavatar_calls(client, request, media_role)
         return cls(
             setup=setup,
             stop=stop,
@@ -335,11 +256,11 @@ class AvatarSession:
             keep_alive_interval=keep_alive_interval,
             rest_keep_alive=None,  # LITE keeps alive on the socket itself
             reconnect=reconnect,
-            mode="FULL" if full else "LITE",
+            mode="FULL" if request.mode == "FULL" else "LITE",
             join_room=media,
             ping_interval=ping_interval,
             api="liveavatar",
-            base_url=_public_url(client.base_url),
+            base_url=public_url(client.base_url),
             session_record=_record(session_record),
         )
 
@@ -380,7 +301,9 @@ class AvatarSession:
             ready_fallback: When it does not: ``"open"`` sends anyway (and
                 emits `ReadyTimeout`), ``"raise"`` fails the session.
             keep_alive_interval: Seconds between REST keep-alives (None: off).
-            reconnect: Reconnect policy for the control socket.
+            reconnect: How the control socket reconnects and when it gives up
+                (a `ReconnectPolicy`; default: five opens per outage, five
+                reconnects a minute, 30 s per outage).
             timeout: Seconds for each REST call (``streaming.new`` goes on
                 for up to 10 s after, as in `live_avatar`).
             ping_interval: Seconds between WebSocket pings on the control
@@ -391,26 +314,7 @@ class AvatarSession:
         client = StreamingClient(api_key, base_url=base_url, session=http, timeout=timeout)
         request = new_session or st.NewSessionRequest(version="v2", avatar_id=avatar_id)
 
-        async def setup(session: AvatarSession) -> _Endpoints:
-            new = await session._create_session(
-                client,
-                "new_session",
-                lambda allowance: client.new_session(request, timeout=allowance),
-                lambda answer: (answer.data.session_id, None),
-            )
-            data = new.data
-            session.start_data = data
-            await client.start_session(st.SessionIdRequest(session_id=data.session_id))
-            session._mark_started(data.session_duration_limit)
-            endpoint = data.realtime_endpoint
-            if not isinstance(endpoint, str):
-                raise SessionError("the service returned no realtime_endpoint for this session")
-            agent = data.livekit_agent_token if isinstance(data.livekit_agent_token, str) else None
-            return _Endpoints(endpoint, dialect, data.url, agent or data.access_token)
-
-        async def stop(session: AvatarSession) -> object:
-            assert session.session_id is not None
-            return await client.stop_session(st.SessionIdRequest(session_id=session.session_id))
+        setup, stop = streaming_calls(client, request, dialect)
 
         async def keep_alive() -> object:
             # `session` is bound below, before any keep-alive can run.
@@ -430,7 +334,7 @@ class AvatarSession:
             join_room=media,
             ping_interval=ping_interval,
             api="streaming",
-            base_url=_public_url(client.base_url),
+            base_url=public_url(client.base_url),
             session_record=_record(session_record),
         )
         return session
@@ -530,8 +434,8 @@ class AvatarSession:
         self._stopped = True
         await self._leave()
         try:
-            await self._settle_creation()
-            await self._stop_service()
+            await self._service.settle_creation()
+            await self._service.stop()
         except Exception:
             await self._close_clients()
             raise
@@ -555,7 +459,7 @@ class AvatarSession:
             except asyncio.CancelledError:
                 # Cancelled while leaving (asyncio.run's teardown cancels every
                 # task): stopping the session matters more, and ends these too.
-                _absorb_cancellation()
+                absorb_cancellation()
             except Exception as exc:
                 logger.warning("session %s: leaving failed (%s)", self.session_id, exc)
         self._events.finish()
@@ -565,7 +469,22 @@ class AvatarSession:
             with contextlib.suppress(Exception):
                 await client.close()
 
-    # -- creating and stopping at the service -------------------------------------------
+    # -- at the service ------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str | None:
+        """The service's session id, once created."""
+        return self._service.session_id
+
+    @property
+    def session_token(self) -> str | None:
+        """The session's token (LiveAvatar sessions), once created; a secret."""
+        return self._service.session_token
+
+    @property
+    def stopped_cleanly(self) -> bool:
+        """Whether the REST stop call succeeded (set when the session closes)."""
+        return self._service.stopped_cleanly
 
     @property
     def may_have_created(self) -> bool:
@@ -577,234 +496,7 @@ class AvatarSession:
         request, a session may exist that `session_id` does not name yet:
         closing waits for the answer and stops it, or logs at ERROR.
         """
-        return self._create_sent and not self._nothing_created and not self._stop_confirmed
-
-    async def _create_session(
-        self,
-        client: LiveAvatarClient | StreamingClient,
-        operation_id: str,
-        send: Callable[[float], Awaitable[R]],
-        identify: Callable[[R], tuple[str, str | None]],
-    ) -> R:
-        """Send the request that creates the session, as a task of its own.
-
-        Once sent, it may have created a session that only its answer names,
-        so a caller that stops waiting (cancelled, or `client.timeout` ran
-        out) does not cut it short: it goes on for up to `_CREATE_GRACE`
-        seconds more, and `aclose` waits (as long, at most) for its answer
-        and stops that session.
-
-        Args:
-            client: The REST client (for its timeout and the operation's path).
-            operation_id: The operation sent (for the error message).
-            send: Sends it, given the seconds the request itself may take.
-            identify: The session id and token (if any) in its answer.
-        """
-        wait = client.timeout
-        allowance = wait + _CREATE_GRACE
-
-        async def request() -> R:
-            answer = await send(allowance)
-            self._adopt(*identify(answer))
-            return answer
-
-        self._create_sent = True
-        _unresolved[self._exit_key] = (
-            "a session may have been created by this process and left running; " + self._find_hint()
-        )
-        task = asyncio.create_task(request(), name="heygen-create-session")
-        self._create_task = task
-        try:
-            await asyncio.wait({task}, timeout=wait)
-        except asyncio.CancelledError:
-            if not task.done():
-                logger.warning(
-                    "cancelled while the service was creating the session: a session may "
-                    "have been created; closing waits up to %g s for its answer and stops it",
-                    _CREATE_GRACE,
-                )
-            raise
-        if not task.done():
-            op = client.spec.operation(operation_id)
-            logger.warning(
-                "no answer within %g s to %s %s: a session may have been created; "
-                "closing waits up to %g s more for its answer and stops it",
-                wait,
-                op.method,
-                op.path,
-                _CREATE_GRACE,
-            )
-            raise TransportError(
-                f"{op.method} {op.path}: no answer within {wait:g} s (raise timeout= if the "
-                "service is slow); a session may have been created: closing the session "
-                "waits for the answer and stops it",
-                method=op.method,
-                path=op.path,
-                timed_out=True,
-            )
-        return task.result()
-
-    def _adopt(self, session_id: str, session_token: str | None) -> None:
-        """The service named the session: remember it, record it, and stop it when closing."""
-        self.session_id = session_id
-        self.session_token = session_token
-        self._created = True
-        _unresolved[self._exit_key] = (
-            f"session {session_id} was not stopped before the process exited; it ends at "
-            f"its idle timeout: {self._stop_hint()}"
-        )
-        if self._record is None:
-            return
-        entry = OpenSessionEntry(
-            api=self._api,
-            session_id=session_id,
-            base_url=self._base_url,
-            pid=os.getpid(),
-            created_at=time.time(),
-        )
-        try:
-            self._record.add(entry)
-            self._recorded = True
-        except Exception as exc:
-            logger.warning(
-                "could not record open session %s in %s (%s); the session goes on",
-                session_id,
-                self._record.directory,
-                exc,
-            )
-
-    def _mark_started(self, max_duration: object) -> None:
-        """The session started: its clock runs from now, for `max_duration` seconds if known."""
-        self._started_at = time.monotonic()
-        self._max_duration = (
-            max_duration
-            if isinstance(max_duration, int)
-            and not isinstance(max_duration, bool)
-            and max_duration > 0
-            else None
-        )
-
-    async def _settle_creation(self) -> None:
-        """Wait (bounded) for an unanswered create request; log what may be left behind."""
-        task = self._create_task
-        if task is None:
-            return
-        if not task.done():
-            await _wait_absorbing(task, _CREATE_GRACE)
-            if not task.done():
-                task.cancel()
-                self._report_unnamed(f"no answer within {_CREATE_GRACE:g} s")
-                return
-            if self._created:
-                logger.info(
-                    "the service created session %s after its caller stopped waiting; stopping it",
-                    self.session_id,
-                )
-        if self._created:
-            return
-        if task.cancelled():
-            self._report_unnamed("the request was cancelled before its answer")
-            return
-        error = task.exception()
-        if error is None:
-            return
-        if _never_created(error):
-            self._nothing_created = True
-            _unresolved.pop(self._exit_key, None)
-        elif isinstance(error, ServerError):
-            # It answered, with an error: most likely nothing was created.
-            logger.warning(
-                "the service failed while creating the session (%s); if it created one anyway, %s",
-                error,
-                self._find_hint(),
-            )
-            _unresolved.pop(self._exit_key, None)
-        else:
-            self._report_unnamed(str(error))
-
-    def _report_unnamed(self, reason: str) -> None:
-        logger.error(
-            "a session may have been created and not stopped (%s): %s", reason, self._find_hint()
-        )
-        _unresolved.pop(self._exit_key, None)
-
-    async def _stop_service(self) -> None:
-        """Stop the session through REST, bounded; on every other outcome, log it at ERROR."""
-        if not self._created:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _STOP_TIMEOUT
-        reason = f"no answer within {_STOP_TIMEOUT:g} s"
-        absorbed = 0
-        while (remaining := deadline - loop.time()) > 0:
-            try:
-                async with asyncio.timeout(remaining):
-                    await self._stop(self)
-            except asyncio.CancelledError:
-                # Cancelled from outside: asyncio.run's teardown after a second
-                # Ctrl-C cancels every task. Stopping is what ends the billing,
-                # so start it again within the same bound (a few times at most).
-                absorbed += 1
-                if absorbed > _MAX_ABSORBED_CANCELS:
-                    self._report_not_stopped("the stop was cancelled")
-                    raise
-                _absorb_cancellation()
-                reason = "the stop was cancelled"
-                continue
-            except SessionStateError:
-                # The service says the session is already over: nothing to stop.
-                logger.info("session %s had already ended", self.session_id)
-                self._confirm_stopped()
-                return
-            except TimeoutError:
-                break
-            except HeyGenError as exc:
-                reason = str(exc)
-                break
-            except BaseException as exc:
-                self._report_not_stopped(type(exc).__name__)
-                raise
-            self.stopped_cleanly = True
-            self._confirm_stopped()
-            return
-        self._report_not_stopped(reason)
-
-    def _confirm_stopped(self) -> None:
-        self._stop_confirmed = True
-        _unresolved.pop(self._exit_key, None)
-        if self._record is None or not self._recorded or self.session_id is None:
-            return
-        try:
-            self._record.remove(self._api, self.session_id)
-        except Exception as exc:
-            logger.warning(
-                "could not remove stopped session %s from %s (%s)",
-                self.session_id,
-                self._record.directory,
-                exc,
-            )
-
-    def _report_not_stopped(self, reason: str) -> None:
-        logger.error(
-            "session %s was not stopped (%s); it ends at its idle timeout: %s",
-            self.session_id,
-            reason,
-            self._stop_hint(),
-        )
-        _unresolved.pop(self._exit_key, None)
-
-    def _stop_hint(self) -> str:
-        if self._api == "liveavatar":
-            return f"stop it with `heygen-avatar sessions stop {self.session_id}`"
-        return "stop it with StreamingClient.stop_session (its session_id)"
-
-    def _find_hint(self) -> str:
-        if self._api == "liveavatar":
-            return (
-                "list the open sessions with `heygen-avatar sessions list` and stop it with "
-                "`heygen-avatar sessions stop ID`"
-            )
-        return "list the open sessions with StreamingClient.list_sessions and stop it"
+        return self._service.may_have_created
 
     # -- using it -------------------------------------------------------------------------
 
@@ -857,105 +549,7 @@ class AvatarSession:
         None before the session started, and for rooms a browser cannot
         join: the embedded simulator's local rooms (``heygen-sim://``).
         """
-        data = self.start_data
-        if isinstance(data, la.StartSessionData):
-            url, token = data.livekit_url, data.livekit_client_token
-        elif isinstance(data, st.NewSessionData):
-            url, token = data.url, data.access_token
-        else:
-            return None
-        if urlsplit(url).scheme.lower() not in _VIEWABLE_SCHEMES:
-            return None
-        query = urlencode({"liveKitUrl": url, "token": token})
-        return f"https://meet.livekit.io/custom?{query}"
-
-    def _commands(self, command: str) -> FullDriver:
-        """The FULL driver, for `command`; raises in a LITE session or outside `async with`."""
-        if self.mode != "FULL" and not self.connector:
-            raise SessionError(f"{command} is a FULL-mode command; this is a LITE session")
-        if self._full is None or self._stopped:
-            raise SessionError(
-                "the session has not joined its room: use FULL commands inside `async with`"
-            )
-        return self._full
-
-    def _connector(self, command: str) -> FullDriver:
-        """The FULL driver of a connector session, for `command`."""
-        if not self.connector:
-            raise SessionError(
-                f"{command} is an agent-connector command: start a LITE session with an "
-                "agent config (elevenlabs_agent_config), inside `async with`"
-            )
-        return self._commands(command)
-
-    def _not_connector(self, command: str) -> FullDriver:
-        if self.connector:
-            raise SessionError(
-                f"{command} is not available in an agent-connector session: its agent owns "
-                "what the avatar says (use send_user_message)"
-            )
-        return self._commands(command)
-
-    @property
-    def stop_reason(self) -> str | None:
-        """FULL and connector sessions: why the service ended the session, once it has.
-
-        Read from its ``session.stopped``, whichever name the field has there
-        (``end_reason`` or ``stop_reason``); None until then.
-        """
-        return self._full.stop_reason if self._full is not None else None
-
-    async def speak_text(self, text: str) -> str:
-        """FULL: make the avatar say `text`; returns the command's event id."""
-        return await self._not_connector("speak_text").speak_text(text)
-
-    async def speak_response(self, text: str) -> str:
-        """FULL: let the avatar's LLM answer `text` and speak the answer; returns the event id."""
-        return await self._not_connector("speak_response").speak_response(text)
-
-    async def send_user_message(self, text: str) -> str:
-        """Connector: send the agent a user message (as if typed); returns the event id.
-
-        The agent answers with ``elevenlabs_agent_event`` events and the
-        avatar speaks its answer (``avatar.speak_started`` / ``_ended``).
-        """
-        return await self._connector("send_user_message").send_user_message(text)
-
-    async def send_contextual_update(self, text: str) -> str:
-        """Connector: give the agent context it uses without answering; returns the event id."""
-        return await self._connector("send_contextual_update").send_contextual_update(text)
-
-    async def send_user_activity(self) -> str:
-        """Connector: tell the agent the user is active (keeps it from taking over)."""
-        return await self._connector("send_user_activity").send_user_activity()
-
-    async def send_tool_result(
-        self,
-        tool_call_id: str,
-        result: str,
-        *,
-        is_error: bool = False,
-        source_event_id: str | None = None,
-    ) -> str:
-        """Connector: answer the agent's ``client_tool_call``; returns the event id.
-
-        Args:
-            tool_call_id: The ``tool_call_id`` of the call (in its event's ``data``).
-            result: The tool's result, as text.
-            is_error: Whether the tool failed (`result` then says how).
-            source_event_id: The ``event_id`` of the call's event, if wanted.
-        """
-        return await self._connector("send_tool_result").send_tool_result(
-            tool_call_id, result, is_error=is_error, source_event_id=source_event_id
-        )
-
-    async def start_push_to_talk(self) -> None:
-        """FULL, push-to-talk sessions: the user starts talking."""
-        await self._commands("start_push_to_talk").start_push_to_talk()
-
-    async def stop_push_to_talk(self) -> None:
-        """FULL, push-to-talk sessions: the user stops talking."""
-        await self._commands("stop_push_to_talk").stop_push_to_talk()
+        return viewer_link(self.start_data)
 
     async def speak(
         self,
@@ -986,43 +580,8 @@ class AvatarSession:
         """
         driver = self._lite_driver("audio pump")
         if not isinstance(audio, AsyncIterable):
-            self._warn_if_too_long(audio, sample_rate, channels)
+            self._long_audio.check(audio, sample_rate, channels, self.session_id)
         return await driver.speak(audio, sample_rate=sample_rate, channels=channels, wait=wait)
-
-    def _seconds_left(self) -> float | None:
-        """Seconds the session may still last (its maximum duration, from start), if known."""
-        if self._started_at is None or self._max_duration is None:
-            return None
-        return max(0.0, self._max_duration - (time.monotonic() - self._started_at))
-
-    def _warn_if_too_long(
-        self, audio: AudioInput, sample_rate: int | None, channels: int | None
-    ) -> None:
-        """Warn, before sending, about whole audio longer than the session can still last."""
-        left = self._seconds_left()
-        if left is None:
-            return
-        seconds = _audio_seconds(audio, sample_rate, channels)
-        if seconds is None or seconds <= left:
-            return
-        if self._api == "liveavatar":
-            how = (
-                "for longer sessions use a non-sandbox session (your own avatar_id, "
-                "sandbox=False) and set max_session_duration in its token request "
-                "(token_request=)"
-            )
-        else:
-            how = "the account's session_duration_limit caps it"
-        logger.warning(
-            "this audio lasts %.1f s but session %s can last only %.1f s more "
-            "(max_session_duration %d s from its start): the service ends the session "
-            "before the audio ends; %s",
-            seconds,
-            self.session_id,
-            left,
-            self._max_duration,
-            how,
-        )
 
     async def interrupt(self) -> None:
         """Stop the avatar now; nothing queued for the current utterance is sent after."""
@@ -1060,77 +619,3 @@ class AvatarSession:
 
 def _record(choice: OpenSessionRecord | Literal["default"] | None) -> OpenSessionRecord | None:
     return OpenSessionRecord() if choice == "default" else choice
-
-
-def _public_url(url: str) -> str:
-    """`url` without user info, query or fragment: what may be written down."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port is not None else host
-    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else url
-
-
-def _absorb_cancellation() -> None:
-    """Undo one pending cancellation of the current task (it goes on past it)."""
-    task = asyncio.current_task()
-    if task is not None:
-        task.uncancel()
-
-
-async def _wait_absorbing(task: asyncio.Future[object], limit: float) -> None:
-    """Wait up to `limit` seconds for `task`, past a few cancellations of the caller."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    absorbed = 0
-    while not task.done() and (remaining := deadline - loop.time()) > 0:
-        try:
-            await asyncio.wait({task}, timeout=remaining)
-        except asyncio.CancelledError:
-            absorbed += 1
-            if absorbed > _MAX_ABSORBED_CANCELS:
-                raise
-            _absorb_cancellation()
-
-
-def _never_created(error: BaseException) -> bool:
-    """Whether a failed create request certainly created nothing."""
-    if isinstance(error, ApiError):
-        # The service answered and refused (a 5xx may have done anything).
-        return not isinstance(error, ServerError)
-    if isinstance(error, TransportError):
-        # No connection at all: the request never reached the service.
-        return isinstance(error.__context__, aiohttp.ClientConnectorError)
-    # Refused by the client itself, before anything was sent.
-    return isinstance(error, CredentialsError | InvalidRequestError)
-
-
-def _audio_seconds(
-    audio: AudioInput, sample_rate: int | None, channels: int | None
-) -> float | None:
-    """How long whole audio lasts, read from its size and header; None when it cannot be told.
-
-    Never raises: audio it cannot measure is left for the pump to convert,
-    or to refuse with its own error.
-    """
-    try:
-        if isinstance(audio, bytes | bytearray | memoryview | np.ndarray):
-            shape = AudioConverter.for_input(audio, sample_rate, channels)
-            if isinstance(audio, np.ndarray):
-                return len(audio) / shape.sample_rate
-            return memoryview(audio).nbytes / (2 * shape.channels * shape.sample_rate)
-        if isinstance(audio, str | os.PathLike):
-            wav = read_wav(audio)
-        elif audio.seekable():
-            start = audio.tell()
-            try:
-                wav = read_wav(audio)
-            finally:
-                audio.seek(start)
-        else:
-            return None  # read once, by the pump
-        frame_bytes = wav.bits // 8 * wav.channels
-        return len(wav.data) // frame_bytes / wav.sample_rate
-    except Exception:
-        return None

@@ -274,9 +274,9 @@ def test_a_token_answer_that_never_comes_is_reported_as_a_session_that_may_exist
     # waiting for it (its grace shortened here from 10 s): nobody can name
     # the session, and the user must not read "no session was created".
     from heygen_core.cli.main import main
-    from heygen_core.session import avatar_session
+    from heygen_core.session import _service_lifecycle
 
-    monkeypatch.setattr(avatar_session, "_CREATE_GRACE", 0.3)
+    monkeypatch.setattr(_service_lifecycle, "_CREATE_GRACE", 0.3)
     monkeypatch.setenv(LIVEAVATAR_KEY_ENV, KEY)
     monkeypatch.setenv("HEYGEN_CORE_STATE_DIR", str(tmp_path / "state"))
     sim.inject("create_session_token", ("delay", 3.0))

@@ -24,7 +24,7 @@ import pytest
 
 from heygen_core.errors import TransportError
 from heygen_core.session import AvatarSession, OpenSessionRecord
-from heygen_core.session import avatar_session as avatar_session_module
+from heygen_core.session import _service_lifecycle as service_lifecycle
 from heygen_core.simulator import Simulator, SimulatorThread
 from tests.support.profiles import sim_config
 
@@ -327,7 +327,7 @@ async def test_an_answer_that_never_comes_is_reported_with_how_to_find_the_sessi
     sim: Simulator, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The wait for the answer is bounded (10 s); shortened here to keep the test fast.
-    monkeypatch.setattr(avatar_session_module, "_CREATE_GRACE", 0.3)
+    monkeypatch.setattr(service_lifecycle, "_CREATE_GRACE", 0.3)
     sim.inject("create_session_token", ("delay", 2.0))
     session = AvatarSession.live_avatar(api_key=KEY, base_url=sim.url, timeout=0.2)
     with pytest.raises(TransportError):

@@ -1,0 +1,41 @@
+"""Going on past a cancellation: what stops a billable session must not be cut short.
+
+``asyncio.run``'s teardown (after a second Ctrl-C) cancels every task,
+the close included. Leaving the room and stopping the session absorb a few
+of those cancellations and go on, each within its own deadline, so a
+session is stopped or reported on every path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+MAX_ABSORBED_CANCELS = 3
+"""Cancellations a bounded wait absorbs (each starts it again) before giving up."""
+
+
+def absorb_cancellation() -> None:
+    """Undo one pending cancellation of the current task (it goes on past it)."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+async def wait_absorbing(task: asyncio.Future[object], limit: float) -> None:
+    """Wait up to `limit` seconds for `task`, past a few cancellations of the caller.
+
+    Raises:
+        asyncio.CancelledError: The caller was cancelled more than
+            `MAX_ABSORBED_CANCELS` times.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    absorbed = 0
+    while not task.done() and (remaining := deadline - loop.time()) > 0:
+        try:
+            await asyncio.wait({task}, timeout=remaining)
+        except asyncio.CancelledError:
+            absorbed += 1
+            if absorbed > MAX_ABSORBED_CANCELS:
+                raise
+            absorb_cancellation()
