@@ -149,7 +149,7 @@ def _run(case: Case, sim: SimulatorThread, record: OpenSessionRecord) -> AvatarS
 
         task = asyncio.create_task(app())
         if case.phase == "speak":
-            await _until(entered.is_set, 10)
+            await _until(lambda: entered.is_set() or task.done(), 10)
         elif case.phase == "close":
             # Cancel once the stop call is on its way: the close is under way.
             await _until(lambda: sim.requests_by_operation["stop_session"] >= 1 or task.done(), 20)
