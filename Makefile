@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo generate check-generated schema-lint lint typecheck test peers bench clean
 
-## setup: create .venv and install the project (editable) with every extra and
+## setup: create .venv and install the project (editable) with every extra (the
+## framework adapters' Pipecat and LiveKit Agents included) and
 ## the dev tools, at the exact versions of constraints.txt.
 setup: $(STAMP)
 
@@ -14,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[media,cli,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[media,cli,dev,pipecat,livekit-agents]"
 	touch $(STAMP)
 
 ## demo: set up, then speak the bundled sample through the embedded simulator
