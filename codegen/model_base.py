@@ -12,10 +12,10 @@ from this file, the library from the generated copy, which
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from pydantic import BaseModel, RootModel
+from pydantic import MISSING, BaseModel, RootModel
 
 REDACTED: Final = "<redacted>"
 """What a repr shows in place of a secret."""
@@ -83,24 +83,41 @@ def _shown(value: object) -> object:
     return value
 
 
-def _safe_repr(value: object) -> str:
-    """``repr(value)``, with the value of every credential-named dict key as ``<redacted>``."""
+def container_repr(value: object, item_repr: Callable[[object], str]) -> str | None:
+    """``repr`` of a dict, list or tuple, each item shown by `item_repr`; None for anything else.
+
+    The value of a credential-named dict key (`SECRET_NAME`) is shown as
+    `REDACTED`, unless it is None or absent (``MISSING``): those hold no
+    secret, and seeing which it is helps debugging. ``heygen_core.rest.redaction``
+    walks containers with it too, with its own `item_repr`.
+    """
     if isinstance(value, dict):
         entries = (
             f"{key!r}: "
             + (
                 REDACTED
-                if isinstance(key, str) and item is not None and SECRET_NAME.search(key)
-                else _safe_repr(item)
+                if isinstance(key, str)
+                and item is not None
+                and item is not MISSING
+                and SECRET_NAME.search(key)
+                else item_repr(item)
             )
             for key, item in value.items()
         )
         return "{" + ", ".join(entries) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_safe_repr(item) for item in value) + "]"
+        return "[" + ", ".join(item_repr(item) for item in value) + "]"
     if isinstance(value, tuple):
-        inner = ", ".join(_safe_repr(item) for item in value)
+        inner = ", ".join(item_repr(item) for item in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return None
+
+
+def _safe_repr(value: object) -> str:
+    """``repr(value)``, with the value of every credential-named dict key as ``<redacted>``."""
+    shown = container_repr(value, _safe_repr)
+    if shown is not None:
+        return shown
     if isinstance(value, RootModel):
         # A root model (a union, a dict of settings) reprs as Name(root=...).
         return f"{type(value).__name__}(root={_safe_repr(value.root)})"

@@ -109,17 +109,20 @@ async def main() -> int:
         )
         left = asyncio.Event()
 
-        @transport.event_handler("on_client_connected")
         async def on_client_connected(_transport: HeyGenTransport, participant: str) -> None:
             print(f"client connected: {participant}", flush=True)
             # The bot answers at once: a TTS turn straight to the avatar.
             answer = TTSAudioRawFrame(audio=beep(1.0), sample_rate=RATE, num_channels=1)
             await worker.queue_frames([TTSStartedFrame(), answer, TTSStoppedFrame()])
 
-        @transport.event_handler("on_client_disconnected")
+        # add_event_handler rather than the decorator, which Pipecat leaves untyped.
+        transport.add_event_handler("on_client_connected", on_client_connected)
+
         async def on_client_disconnected(_transport: HeyGenTransport, participant: str) -> None:
             print(f"client disconnected: {participant}", flush=True)
             left.set()
+
+        transport.add_event_handler("on_client_disconnected", on_client_disconnected)
 
         async def end_when_alice_left() -> None:
             await asyncio.wait_for(left.wait(), TIMEOUT)

@@ -98,9 +98,11 @@ async def main() -> int:
         worker = PipelineWorker(Pipeline([avatar, output]), cancel_on_idle_timeout=False)
         started = asyncio.Event()
 
-        @worker.event_handler("on_pipeline_started")
         async def on_pipeline_started(_worker: PipelineWorker, _frame: Frame) -> None:
             started.set()
+
+        # add_event_handler rather than the decorator, which Pipecat leaves untyped.
+        worker.add_event_handler("on_pipeline_started", on_pipeline_started)
 
         async def speak() -> None:
             await asyncio.wait_for(started.wait(), START_TIMEOUT)

@@ -12,7 +12,7 @@ down by their mean.
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import soxr  # type: ignore[import-untyped]  # ships no type information
@@ -33,7 +33,13 @@ from heygen_core.audio.format import SAMPLE_RATE, AudioInput, Quality
 from heygen_core.audio.wav import WavAudio, read_wav
 from heygen_core.errors import AudioFormatError
 
-__all__ = ["DEFAULT_BATCH_MS", "AudioConverter", "load_speech_audio", "to_pcm16_mono_24k"]
+__all__ = [
+    "DEFAULT_BATCH_MS",
+    "AudioConverter",
+    "input_duration",
+    "load_speech_audio",
+    "to_pcm16_mono_24k",
+]
 
 DEFAULT_BATCH_MS = 100
 """Input buffered before each resampler call, by default (milliseconds)."""
@@ -436,23 +442,63 @@ def _describe(audio: AudioInput, sample_rate: int | None, channels: int | None) 
         if sample_rate is None:
             raise AudioFormatError("numpy audio carries no sample rate: pass sample_rate= (Hz)")
         return check_rate(sample_rate), found
-    if isinstance(audio, PATH_TYPES):
-        wav = read_wav(audio)
-    elif hasattr(audio, "read"):
-        if not (hasattr(audio, "seekable") and audio.seekable()):
-            raise AudioFormatError(
-                "this WAV file object cannot be rewound after its header is read: pass "
-                "io.BytesIO(file.read()), or convert it whole with to_pcm16_mono_24k"
-            )
-        start = audio.tell()
-        try:
-            wav = read_wav(audio)
-        finally:
-            audio.seek(start)
-    else:
-        raise AudioFormatError(f"unsupported audio type {type(audio).__name__}: pass {SUPPORTED}")
+    wav = _peek_wav(audio)
     _check_stated(wav, sample_rate, channels)
     return wav.sample_rate, wav.channels
+
+
+def _peek_wav(audio: str | os.PathLike[str] | BinaryIO) -> WavAudio:
+    """Read the WAV file at a path, or in a file object that is then rewound to where it was."""
+    if isinstance(audio, PATH_TYPES):
+        return read_wav(audio)
+    if not hasattr(audio, "read"):
+        raise AudioFormatError(f"unsupported audio type {type(audio).__name__}: pass {SUPPORTED}")
+    if not _rewindable(audio):
+        raise AudioFormatError(
+            "this WAV file object cannot be rewound after its header is read: pass "
+            "io.BytesIO(file.read()), or convert it whole with to_pcm16_mono_24k"
+        )
+    start = audio.tell()
+    try:
+        return read_wav(audio)
+    finally:
+        audio.seek(start)
+
+
+def _rewindable(audio: object) -> bool:
+    seekable = getattr(audio, "seekable", None)
+    return callable(seekable) and bool(seekable())
+
+
+def input_duration(
+    audio: AudioInput, sample_rate: int | None = None, channels: int | None = None
+) -> float | None:
+    """Return how many seconds whole audio lasts, from its size and its header or shape.
+
+    Nothing is converted, and a file object is rewound to where it was. A
+    file object that cannot be rewound gives None: it can be read only once,
+    by whatever converts it.
+
+    Args:
+        audio: Raw PCM16 bytes, a numpy array, a WAV path or a WAV file object.
+        sample_rate: Input rate in Hz; required for bytes and arrays.
+        channels: Input channels; as for `AudioConverter.for_input`.
+
+    Raises:
+        AudioFormatError: As `AudioConverter.for_input` (an unsupported
+            input, a missing rate, a stated rate or channels contradicting the input).
+    """
+    if isinstance(audio, RAW_TYPES):
+        rate, found_channels = _describe(audio, sample_rate, channels)
+        return memoryview(audio).nbytes / (2 * found_channels * rate)
+    if isinstance(audio, np.ndarray):
+        rate, _ = _describe(audio, sample_rate, channels)
+        return len(audio) / rate
+    if hasattr(audio, "read") and not _rewindable(audio):
+        return None
+    wav = _peek_wav(audio)
+    _check_stated(wav, sample_rate, channels)
+    return len(wav.data) // (wav.bits // 8 * wav.channels) / wav.sample_rate
 
 
 def _check_stated(wav: WavAudio, sample_rate: int | None, channels: int | None) -> None:

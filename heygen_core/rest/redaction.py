@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heygen_models.base import REDACTED, SECRET_NAME, SchemaModel
+from heygen_models.base import REDACTED, SECRET_NAME, SchemaModel, container_repr
 from pydantic import MISSING, BaseModel, RootModel
 from pydantic.fields import FieldInfo
 
@@ -41,17 +41,9 @@ def redacted_repr(value: object) -> str:
         for name, item in (value.__pydantic_extra__ or {}).items():
             parts.append(f"{name}={_redacted_item(item, _secret_name(name))}")
         return f"{model.__name__}({', '.join(parts)})"
-    if isinstance(value, dict):
-        entries = (
-            f"{key!r}: {_redacted_item(item, _secret_name(key))}" for key, item in value.items()
-        )
-        return "{" + ", ".join(entries) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(redacted_repr(item) for item in value) + "]"
-    if isinstance(value, tuple):
-        inner = ", ".join(redacted_repr(item) for item in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    return repr(value)
+    # Dicts, lists and tuples as the generated models' own repr walks them.
+    shown = container_repr(value, redacted_repr)
+    return repr(value) if shown is None else shown
 
 
 def _redacted_item(value: object, secret: bool) -> str:

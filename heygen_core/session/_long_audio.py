@@ -10,14 +10,10 @@ sessions.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
-import numpy as np
-
-from heygen_core.audio.convert import AudioConverter
+from heygen_core.audio.convert import input_duration
 from heygen_core.audio.format import AudioInput
-from heygen_core.audio.wav import read_wav
 from heygen_core.session.open_record import ApiName
 
 logger = logging.getLogger("heygen_core.session")
@@ -93,22 +89,6 @@ def audio_seconds(audio: AudioInput, sample_rate: int | None, channels: int | No
     or to refuse with its own error.
     """
     try:
-        if isinstance(audio, bytes | bytearray | memoryview | np.ndarray):
-            shape = AudioConverter.for_input(audio, sample_rate, channels)
-            if isinstance(audio, np.ndarray):
-                return len(audio) / shape.sample_rate
-            return memoryview(audio).nbytes / (2 * shape.channels * shape.sample_rate)
-        if isinstance(audio, str | os.PathLike):
-            wav = read_wav(audio)
-        elif audio.seekable():
-            start = audio.tell()
-            try:
-                wav = read_wav(audio)
-            finally:
-                audio.seek(start)
-        else:
-            return None  # read once, by the pump
-        frame_bytes = wav.bits // 8 * wav.channels
-        return len(wav.data) // frame_bytes / wav.sample_rate
+        return input_duration(audio, sample_rate, channels)
     except Exception:
         return None

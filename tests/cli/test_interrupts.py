@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -23,6 +24,7 @@ from heygen_core.simulator import SimulatorConfig, SimulatorThread
 from tests.support.interruptible import heygen_avatar
 
 KEY = "interrupt-test-key"
+SPEECH = Path(__file__).resolve().parents[2] / "heygen_core" / "data" / "hello.wav"
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +41,53 @@ def env_for(state_dir: Path) -> dict[str, str]:
     return {**os.environ, LIVEAVATAR_KEY_ENV: KEY, "HEYGEN_CORE_STATE_DIR": str(state_dir)}
 
 
+def run_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``heygen-avatar`` to its end (stdin empty); its output captured."""
+    return subprocess.run(
+        heygen_avatar(*args),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env_for(state_dir),
+        timeout=30,
+        check=False,
+    )
+
+
 def wait_for_line(stream: IO[str], marker: str) -> None:
     for line in stream:
         if marker in line:
             return
     raise AssertionError(f"{marker!r} never appeared")
+
+
+@contextmanager
+def connected_chat(
+    sim: SimulatorThread, state_dir: Path, stdin: int = subprocess.PIPE
+) -> Iterator[subprocess.Popen[str]]:
+    """``heygen-avatar chat --mode full`` on `sim`, yielded once it is connected.
+
+    A stdin pipe is left open while the test runs (EOF alone would end the
+    chat) and closed after; a process the test did not see exit is killed.
+    """
+    proc = subprocess.Popen(
+        heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(state_dir),
+    )
+    try:
+        assert proc.stdout is not None
+        wait_for_line(proc.stdout, "[connected")
+        yield proc
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def press_ctrl_c(proc: subprocess.Popen[str], times: int, gap: float = 0.05) -> float:
@@ -80,24 +124,11 @@ def test_chat_exits_at_once_on_ctrl_c_while_stdin_stays_open(
 ) -> None:
     # A pipe nobody closes: the stdin reader used to keep the process alive
     # until EOF, and a third press printed a traceback from its thread.
-    proc = subprocess.Popen(
-        heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
-    try:
-        assert proc.stdout is not None
-        wait_for_line(proc.stdout, "[connected")
+    with connected_chat(sim, tmp_path) as proc:
         assert sim.open_sessions() == 1
         first = press_ctrl_c(proc, presses)
         err = finish(proc, within=8)
         elapsed = time.monotonic() - first
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
     assert proc.returncode == 130, err
     assert elapsed < 5, f"took {elapsed:.1f} s to exit"
     assert "Traceback" not in err and "Exception ignored" not in err
@@ -110,19 +141,10 @@ def test_chat_on_a_terminal_exits_at_once_on_ctrl_c(sim: SimulatorThread, tmp_pa
     # at the prompt pressing Ctrl-C.
     controller, terminal = pty.openpty()
     try:
-        proc = subprocess.Popen(
-            heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env_for(tmp_path),
-        )
-        assert proc.stdout is not None
-        wait_for_line(proc.stdout, "[connected")
-        first = press_ctrl_c(proc, 2)
-        err = finish(proc, within=8)
-        elapsed = time.monotonic() - first
+        with connected_chat(sim, tmp_path, stdin=terminal) as proc:
+            first = press_ctrl_c(proc, 2)
+            err = finish(proc, within=8)
+            elapsed = time.monotonic() - first
     finally:
         os.close(terminal)
         os.close(controller)
@@ -138,24 +160,11 @@ def test_repeated_ctrl_c_while_the_stop_is_retried_still_stops_the_session(
     # The stop answers 503 twice: it is retried with backoff, and the
     # further presses land in the middle of that.
     sim.inject("stop_session", 503, 503)
-    proc = subprocess.Popen(
-        heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
-    try:
-        assert proc.stdout is not None
-        wait_for_line(proc.stdout, "[connected")
+    with connected_chat(sim, tmp_path) as proc:
         press_ctrl_c(proc, 1)
         time.sleep(0.1)  # into the stop and its retries
         press_ctrl_c(proc, 3, gap=0.1)
         err = finish(proc, within=15)
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "still stopping the session" in err
@@ -168,22 +177,9 @@ def test_a_session_that_could_not_be_stopped_points_to_sessions_stop_orphans(
     sim: SimulatorThread, tmp_path: Path
 ) -> None:
     sim.inject("stop_session", 400)  # refused, not retried: the session stays open
-    proc = subprocess.Popen(
-        heygen_avatar("chat", "--mode", "full", "--api-base", sim.url),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_for(tmp_path),
-    )
-    try:
-        assert proc.stdout is not None
-        wait_for_line(proc.stdout, "[connected")
+    with connected_chat(sim, tmp_path) as proc:
         press_ctrl_c(proc, 1)
         err = finish(proc, within=10)
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
     assert proc.returncode == 130, err
     assert "could not be stopped" in err
     assert "`heygen-avatar sessions stop --orphans`" in err
@@ -191,14 +187,7 @@ def test_a_session_that_could_not_be_stopped_points_to_sessions_stop_orphans(
 
     # What the line says to run stops it: the record names the session, and
     # the process that opened it is gone.
-    done = subprocess.run(
-        heygen_avatar("sessions", "stop", "--orphans", "--api-base", sim.url),
-        capture_output=True,
-        text=True,
-        env=env_for(tmp_path),
-        timeout=30,
-        check=False,
-    )
+    done = run_cli(tmp_path, "sessions", "stop", "--orphans", "--api-base", sim.url)
     assert done.returncode == 0, done.stderr
     assert "1 stopped" in done.stdout
     assert sim.open_sessions() == 0
@@ -210,9 +199,8 @@ def test_ctrl_c_while_the_token_request_is_in_flight_does_not_claim_nothing_was_
     # The token is issued (it counts against the key's limit) but its answer
     # comes 1.5 s late; Ctrl-C comes before it.
     sim.inject("create_session_token", ("delay", 1.5))
-    speech = Path(__file__).resolve().parents[2] / "heygen_core" / "data" / "hello.wav"
     proc = subprocess.Popen(
-        heygen_avatar("say", str(speech), "--api-base", sim.url),
+        heygen_avatar("say", str(SPEECH), "--api-base", sim.url),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -242,16 +230,7 @@ def test_a_timeout_of_the_token_request_says_what_became_of_the_session(
     sim: SimulatorThread, tmp_path: Path
 ) -> None:
     sim.inject("create_session_token", ("delay", 2.0))
-    speech = Path(__file__).resolve().parents[2] / "heygen_core" / "data" / "hello.wav"
-    done = subprocess.run(
-        heygen_avatar("say", str(speech), "--api-base", sim.url, "--timeout", "0.5"),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env_for(tmp_path),
-        timeout=30,
-        check=False,
-    )
+    done = run_cli(tmp_path, "say", str(SPEECH), "--api-base", sim.url, "--timeout", "0.5")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "TransportError" in done.stderr
@@ -280,8 +259,7 @@ def test_a_token_answer_that_never_comes_is_reported_as_a_session_that_may_exist
     monkeypatch.setenv(LIVEAVATAR_KEY_ENV, KEY)
     monkeypatch.setenv("HEYGEN_CORE_STATE_DIR", str(tmp_path / "state"))
     sim.inject("create_session_token", ("delay", 3.0))
-    speech = Path(__file__).resolve().parents[2] / "heygen_core" / "data" / "hello.wav"
-    code = main(["say", str(speech), "--api-base", sim.url, "--timeout", "0.3"])
+    code = main(["say", str(SPEECH), "--api-base", sim.url, "--timeout", "0.3"])
     err = capsys.readouterr().err
     assert code == 1, err
     assert "no session was created" not in err

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,38 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
+@dataclass
+class Orphans:
+    """Sessions on the simulator, recorded as a dead process's, and the command that stops them."""
+
+    sim: SimulatorThread
+    record: OpenSessionRecord
+    dead_pid: int
+    capsys: pytest.CaptureFixture[str]
+
+    def start(self, base_url: str | None = None, pid: int | None = None) -> str:
+        """Start a session; record it at `base_url` (the simulator's) by `pid` (the dead one)."""
+        session_id = start_session(self.sim)
+        self.record.add(
+            entry(session_id, base_url or self.sim.url, self.dead_pid if pid is None else pid)
+        )
+        return session_id
+
+    def stop(self) -> tuple[int, str, str]:
+        """Run ``sessions stop --orphans`` against the simulator: (exit code, stdout, stderr)."""
+        return run(["sessions", "stop", "--orphans", "--api-base", self.sim.url], self.capsys)
+
+
+@pytest.fixture
+def orphans(
+    sim: SimulatorThread,
+    record: OpenSessionRecord,
+    dead_pid: int,
+    capsys: pytest.CaptureFixture[str],
+) -> Orphans:
+    return Orphans(sim, record, dead_pid, capsys)
+
+
 def test_the_help_names_the_librarys_variable() -> None:
     from heygen_core.cli._admin_sessions import STATE_DIR_ENV
 
@@ -83,17 +116,13 @@ def test_the_help_names_the_librarys_variable() -> None:
 
 
 def test_orphans_of_the_target_api_are_stopped_and_forgotten(
-    sim: SimulatorThread,
-    record: OpenSessionRecord,
-    dead_pid: int,
-    capsys: pytest.CaptureFixture[str],
+    orphans: Orphans, sim: SimulatorThread, record: OpenSessionRecord
 ) -> None:
-    first, second = start_session(sim), start_session(sim)
-    record.add(entry(first, sim.url, dead_pid))
-    record.add(entry(second, sim.url + "/", dead_pid))  # the same base, spelled with a slash
+    first = orphans.start()
+    second = orphans.start(sim.url + "/")  # the same base, spelled with a slash
     assert sim.open_sessions() == 2
 
-    code, out, err = run(["sessions", "stop", "--orphans", "--api-base", sim.url], capsys)
+    code, out, err = orphans.stop()
     assert code == 0, err
     assert f"stopped session {first}" in out and f"stopped session {second}" in out
     assert out.splitlines()[-1] == "2 stopped, 0 already ended, 0 failed, 0 skipped"
@@ -102,19 +131,15 @@ def test_orphans_of_the_target_api_are_stopped_and_forgotten(
 
 
 def test_sessions_of_other_bases_or_apis_and_of_live_processes_are_left_alone(
-    sim: SimulatorThread,
-    record: OpenSessionRecord,
-    dead_pid: int,
-    capsys: pytest.CaptureFixture[str],
+    orphans: Orphans, sim: SimulatorThread, record: OpenSessionRecord, dead_pid: int
 ) -> None:
-    mine = start_session(sim)
-    live = start_session(sim)  # its process (this one) still runs: not an orphan
-    record.add(entry(mine, sim.url, dead_pid))
-    record.add(entry(live, sim.url, 1 if sys.platform != "win32" else dead_pid))
+    mine = orphans.start()
+    # Its process (pid 1) still runs: not an orphan.
+    live = orphans.start(pid=1 if sys.platform != "win32" else dead_pid)
     record.add(entry("elsewhere-1", "https://api.liveavatar.com", dead_pid))
     record.add(entry("streaming-1", sim.url, dead_pid, api="streaming"))
 
-    code, out, err = run(["sessions", "stop", "--orphans", "--api-base", sim.url], capsys)
+    code, out, err = orphans.stop()
     assert code == 0, err
     assert f"stopped session {mine}" in out
     assert "skipped elsewhere-1: a LiveAvatar session at https://api.liveavatar.com" in out
@@ -126,14 +151,13 @@ def test_sessions_of_other_bases_or_apis_and_of_live_processes_are_left_alone(
 
 
 def test_a_failed_stop_keeps_the_entry_and_fails_the_command(
+    orphans: Orphans,
     sim: SimulatorThread,
     record: OpenSessionRecord,
     dead_pid: int,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    stuck, ended = start_session(sim), start_session(sim)
-    record.add(entry(stuck, sim.url, dead_pid))
-    record.add(entry(ended, sim.url, dead_pid))
+    stuck, ended = orphans.start(), orphans.start()
     record.add(entry("3c90c3cc-0d44-4b50-8888-8dd25736052a", sim.url, dead_pid))  # unknown
     code, _, _ = run(["sessions", "stop", ended, "--api-base", sim.url], capsys)
     assert code == 0
@@ -141,7 +165,7 @@ def test_a_failed_stop_keeps_the_entry_and_fails_the_command(
     record.add(entry(ended, sim.url, dead_pid))  # as if stopped elsewhere, still recorded
     sim.inject("liveavatar.stop_session", 400)  # the first stop is refused
 
-    code, out, err = run(["sessions", "stop", "--orphans", "--api-base", sim.url], capsys)
+    code, out, err = orphans.stop()
     assert code == 1
     lines = out.splitlines()
     failed = [line for line in lines if line.startswith("could not stop")]
@@ -153,7 +177,7 @@ def test_a_failed_stop_keeps_the_entry_and_fails_the_command(
     assert len(left) == 1 and left <= {stuck, ended}
 
     # Run again: the refusal is gone, the last one is stopped (or found ended).
-    code, out, err = run(["sessions", "stop", "--orphans", "--api-base", sim.url], capsys)
+    code, out, err = orphans.stop()
     assert code == 0, err
     assert record.entries() == []
     assert sim.open_sessions() == 0

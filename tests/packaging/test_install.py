@@ -9,21 +9,18 @@ features that need them must say which extra to install, in one line.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
-import venv
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.packaging._venvs import CONSTRAINTS, clean_env, copy_project, fresh_venv
 
 # Run inside the fresh venv; prints one JSON object.
 SCRIPT = r"""
 import asyncio
+import importlib
 import importlib.resources
 import importlib.util
 import json
@@ -62,6 +59,17 @@ def media_error() -> dict:
     return {}
 
 
+def adapter_error(module: str) -> dict:
+    # The framework adapters: importing one without its extra is the error.
+    try:
+        importlib.import_module(module)
+    except MissingExtraError as exc:
+        return {"extra": exc.extra, "package": exc.package, "message": str(exc)}
+    except Exception as exc:
+        return {"other": repr(exc)}
+    return {}
+
+
 print(json.dumps({
     "module": heygen_core.__file__,
     "typed": [
@@ -69,10 +77,16 @@ print(json.dumps({
         for package in ("heygen_core", "heygen_models")
     ],
     "extras_found": [
-        name for name in ("livekit", "rich") if importlib.util.find_spec(name) is not None
+        name
+        for name in ("livekit", "rich", "pipecat")
+        if importlib.util.find_spec(name) is not None
     ],
     "speak": asyncio.run(speak()),
     "media": media_error(),
+    "adapters": {
+        module: adapter_error(module)
+        for module in ("heygen_core.pipecat", "heygen_core.livekit_agents")
+    },
 }))
 """
 
@@ -86,31 +100,12 @@ SETUPTOOLS_WARNINGS = re.compile(
 )
 
 
-def copy_project(target: Path) -> Path:
-    # pip builds a local directory in place (build/, *.egg-info); a copy keeps
-    # that out of the working tree the other test workers are reading.
-    ignore = shutil.ignore_patterns(
-        ".*", "__pycache__", "*.egg-info", "build", "dist", "tests", "bench", "docs"
-    )
-    shutil.copytree(ROOT, target, ignore=ignore)
-    return target
-
-
-def clean_env() -> dict[str, str]:
-    """The environment minus anything that would leak this venv (or a key) into the new one."""
-    drop = ("PYTHONPATH", "VIRTUAL_ENV", "HEYGEN_LIVE_AVATAR_API_KEY", "HEYGEN_API_KEY")
-    return {k: v for k, v in os.environ.items() if k not in drop}
-
-
 @pytest.mark.slow
 def test_a_fresh_install_without_extras_speaks_and_names_the_missing_extras(
     tmp_path: Path,
 ) -> None:
     env_dir = tmp_path / "venv"
-    # No pip inside (ensurepip costs seconds): this venv's pip installs into it.
-    venv.create(env_dir, with_pip=False)
-    python = env_dir / "bin" / "python"
-    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    python, pip = fresh_venv(env_dir)
     source = copy_project(tmp_path / "src")
     install = subprocess.run(
         [
@@ -118,7 +113,7 @@ def test_a_fresh_install_without_extras_speaks_and_names_the_missing_extras(
             "install",
             "-v",
             "-c",
-            str(ROOT / "constraints.txt"),
+            str(CONSTRAINTS),
             str(source),
         ],
         capture_output=True,
@@ -143,7 +138,7 @@ def test_a_fresh_install_without_extras_speaks_and_names_the_missing_extras(
     )
     installed = {entry["name"].lower() for entry in json.loads(listed.stdout)}
     assert "heygen-core" in installed
-    assert not {"livekit", "livekit-api", "rich"} & installed
+    assert not {"livekit", "livekit-api", "livekit-agents", "pipecat-ai", "rich"} & installed
 
     done = subprocess.run(
         [str(python), "-c", SCRIPT],
@@ -171,6 +166,17 @@ def test_a_fresh_install_without_extras_speaks_and_names_the_missing_extras(
     assert media["package"] == "livekit"
     assert "\n" not in media["message"]
     assert "pip install 'heygen-core[media]'" in media["message"]
+    # The framework adapters name their extras the same way.
+    adapters = report["adapters"]
+    for module, extra, package in (
+        ("heygen_core.pipecat", "pipecat", "pipecat"),
+        ("heygen_core.livekit_agents", "livekit-agents", "livekit"),
+    ):
+        error = adapters[module]
+        assert error.get("extra") == extra, (module, error)
+        assert error["package"] == package
+        assert "\n" not in error["message"]
+        assert f"pip install 'heygen-core[{extra}]'" in error["message"]
 
     cli = subprocess.run(
         [str(env_dir / "bin" / "heygen-avatar"), "say", "sample.wav"],

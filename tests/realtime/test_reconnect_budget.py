@@ -14,6 +14,8 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import numpy as np
 import pytest
@@ -28,6 +30,7 @@ from heygen_core.rest.liveavatar_client import LiveAvatarClient
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.session import SANDBOX_AVATAR_ID, AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
+from heygen_core.simulator.realtime_ws import SocketFault
 from tests.support.polling import eventually
 
 KEY = "sim-key"
@@ -51,6 +54,40 @@ def gave_up(seen: list[SessionEvent]) -> bool:
     return any(isinstance(e, ConnectionLost) and not e.reconnecting for e in seen)
 
 
+async def entry_fails(
+    sim: Simulator, reconnect: RetryPolicy, seen: list[SessionEvent], match: str
+) -> str:
+    """Enter a session whose sockets never become ready; return its id once the entry failed."""
+    session = session_for(sim, reconnect, seen)
+    with pytest.raises(RealtimeConnectionError, match=match):
+        async with asyncio.timeout(6):
+            async with session:
+                pytest.fail("the session opened on sockets that never became ready")
+    sid = session.session_id
+    assert sid is not None
+    return sid
+
+
+@asynccontextmanager
+async def dropped_session(
+    reconnect: RetryPolicy, seen: list[SessionEvent], fault: SocketFault
+) -> AsyncIterator[tuple[Simulator, AvatarSession, str]]:
+    """A ready session whose socket was just dropped, every later one failing with `fault`.
+
+    After it, the session is stopped, once.
+    """
+    async with Simulator(SimulatorConfig(connect_delay_seconds=0.05)) as sim:
+        session = session_for(sim, reconnect, seen)
+        async with session:
+            sid = session.session_id
+            assert sid is not None
+            sim.fail_websockets(fault, session_id=sid)
+            assert sim.drop_websocket(sid)
+            yield sim, session, sid
+        assert sim.open_sessions() == 0
+        assert sim.requests_by_operation["stop_session"] == 1
+
+
 async def test_sockets_that_close_as_they_open_fail_the_entry_within_the_deadline() -> None:
     # Many attempts and reconnects allowed, so only the time budget can end it.
     policy = ReconnectPolicy(
@@ -59,15 +96,9 @@ async def test_sockets_that_close_as_they_open_fail_the_entry_within_the_deadlin
     seen: list[SessionEvent] = []
     async with Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as sim:
         sim.fail_websockets("close_at_once")  # every socket of every session
-        session = session_for(sim, policy, seen)
         started = time.monotonic()
-        with pytest.raises(RealtimeConnectionError, match="no socket became ready"):
-            async with asyncio.timeout(6):
-                async with session:
-                    pytest.fail("the session opened on sockets that never became ready")
+        sid = await entry_fails(sim, policy, seen, "no socket became ready")
         assert time.monotonic() - started < 4
-        sid = session.session_id
-        assert sid is not None
         assert sim.websocket_opens(sid) >= 2  # it did try again, then stopped
         opens = sim.websocket_opens(sid)
         await asyncio.sleep(0.3)
@@ -82,13 +113,7 @@ async def test_a_plain_retry_policy_counts_opens_that_close_before_ready() -> No
     seen: list[SessionEvent] = []
     async with Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as sim:
         sim.fail_websockets("close_at_once")
-        session = session_for(sim, policy, seen)
-        with pytest.raises(RealtimeConnectionError, match="3 reconnects in a row failed"):
-            async with asyncio.timeout(6):
-                async with session:
-                    pytest.fail("the session opened on sockets that never became ready")
-        sid = session.session_id
-        assert sid is not None
+        sid = await entry_fails(sim, policy, seen, "3 reconnects in a row failed")
         assert sim.websocket_opens(sid) == 4  # the first socket and three reconnects
         assert gave_up(seen)
         assert sim.open_sessions() == 0
@@ -101,24 +126,17 @@ async def test_sockets_that_drop_once_connected_exhaust_the_reconnect_window() -
         max_attempts=3, base_delay=0.02, max_delay=0.05, max_reconnects=3, window_seconds=30.0
     )
     seen: list[SessionEvent] = []
-    async with Simulator(SimulatorConfig(connect_delay_seconds=0.05)) as sim:
-        session = session_for(sim, policy, seen)
-        async with session:
-            sid = session.session_id
-            assert sid is not None
-            sim.fail_websockets("close_when_ready", session_id=sid)
-            assert sim.drop_websocket(sid)
-            await eventually(lambda: gave_up(seen), within=4)
-            assert sum(isinstance(e, Reconnected) for e in seen) == 3
-            opens = sim.websocket_opens(sid)
-            assert opens == 4
-            assert session.connection.failure is not None
-            assert "lost 4 times within 30 s" in session.connection.failure
-            with pytest.raises(RealtimeConnectionError):
-                await asyncio.wait_for(session.speak(tone(0.2), sample_rate=RATE), 2)
-            await asyncio.sleep(0.3)
-            assert sim.websocket_opens(sid) == opens
-        assert sim.open_sessions() == 0
+    async with dropped_session(policy, seen, "close_when_ready") as (sim, session, sid):
+        await eventually(lambda: gave_up(seen), within=4)
+        assert sum(isinstance(e, Reconnected) for e in seen) == 3
+        opens = sim.websocket_opens(sid)
+        assert opens == 4
+        assert session.connection.failure is not None
+        assert "lost 4 times within 30 s" in session.connection.failure
+        with pytest.raises(RealtimeConnectionError):
+            await asyncio.wait_for(session.speak(tone(0.2), sample_rate=RATE), 2)
+        await asyncio.sleep(0.3)
+        assert sim.websocket_opens(sid) == opens
 
 
 async def test_speak_after_a_drop_with_every_later_socket_refused_ends_within_the_deadline() -> (
@@ -128,25 +146,17 @@ async def test_speak_after_a_drop_with_every_later_socket_refused_ends_within_th
         max_attempts=1000, base_delay=0.02, max_delay=0.05, max_reconnects=1000, give_up_after=1.0
     )
     seen: list[SessionEvent] = []
-    async with Simulator(SimulatorConfig(connect_delay_seconds=0.05)) as sim:
-        session = session_for(sim, policy, seen)
-        async with session:
-            sid = session.session_id
-            assert sid is not None
-            sim.fail_websockets("refuse", session_id=sid)
-            assert sim.drop_websocket(sid)
-            await eventually(lambda: any(isinstance(e, ConnectionLost) for e in seen))
-            started = time.monotonic()
-            # It waits at the ready gate while reconnecting, then fails.
-            with pytest.raises(RealtimeConnectionError, match="no socket became ready"):
-                await asyncio.wait_for(session.speak(tone(0.5), sample_rate=RATE), 4)
-            assert time.monotonic() - started < 2.5
-            assert gave_up(seen)
-            # The session is over for good: a later speak fails at once.
-            with pytest.raises(RealtimeConnectionError):
-                await asyncio.wait_for(session.speak(tone(0.1), sample_rate=RATE), 1)
-        assert sim.open_sessions() == 0
-        assert sim.requests_by_operation["stop_session"] == 1
+    async with dropped_session(policy, seen, "refuse") as (_, session, _):
+        await eventually(lambda: any(isinstance(e, ConnectionLost) for e in seen))
+        started = time.monotonic()
+        # It waits at the ready gate while reconnecting, then fails.
+        with pytest.raises(RealtimeConnectionError, match="no socket became ready"):
+            await asyncio.wait_for(session.speak(tone(0.5), sample_rate=RATE), 4)
+        assert time.monotonic() - started < 2.5
+        assert gave_up(seen)
+        # The session is over for good: a later speak fails at once.
+        with pytest.raises(RealtimeConnectionError):
+            await asyncio.wait_for(session.speak(tone(0.1), sample_rate=RATE), 1)
 
 
 def test_reconnect_policy_validates_its_budget() -> None:
