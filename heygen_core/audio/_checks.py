@@ -6,12 +6,17 @@ Shared by the WAV reader and the converter; every refusal is an
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numpy.typing import NDArray
 
-from heygen_core.audio.format import MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+from heygen_core.audio.format import (
+    MAX_CHANNELS,
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+)
+from heygen_core.audio.format import PATH_TYPES as PATH_TYPES  # re-exported: the converter's
+from heygen_core.audio.format import RAW_TYPES as RAW_TYPES
+from heygen_core.audio.format import reject_wav_bytes as reject_wav_bytes
 from heygen_core.errors import AudioFormatError
 
 PCM16 = np.dtype("<i2")
@@ -22,13 +27,6 @@ SUPPORTED = (
     "or a WAV file (path or binary file object)"
 )
 """What to say an input should have been."""
-
-# Tuples, not `X | Y` unions: push() is on the hot path and a union is rebuilt per call.
-RAW_TYPES = (bytes, bytearray, memoryview)
-"""Types taken as raw PCM16."""
-
-PATH_TYPES = (str, os.PathLike)
-"""Types taken as a WAV file's path."""
 
 
 def check_rate(value: object, what: str = "sample_rate") -> int:
@@ -114,12 +112,3 @@ def byte_view(audio: bytes | bytearray | memoryview) -> bytes | bytearray | memo
     if isinstance(audio, memoryview) and (audio.ndim != 1 or audio.format != "B"):
         return audio.cast("B") if audio.c_contiguous else audio.tobytes()
     return audio
-
-
-def reject_wav_bytes(data: bytes | bytearray | memoryview) -> None:
-    """Refuse a whole WAV file passed as raw PCM: its header would play as noise."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        raise AudioFormatError(
-            "these bytes are a WAV file, not raw PCM16: pass io.BytesIO(data) so the "
-            "header is read (its rate and channels are then used) instead of played as noise"
-        )

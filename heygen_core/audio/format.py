@@ -21,10 +21,14 @@ for `speak` itself).
 from __future__ import annotations
 
 import os
-from typing import BinaryIO, Literal, TypeAlias
+from typing import TYPE_CHECKING, BinaryIO, Literal, TypeAlias
 
-import numpy as np
-from numpy.typing import NDArray
+from heygen_core.errors import AudioFormatError
+
+if TYPE_CHECKING:
+    # Annotations only: numpy is imported when audio is first converted.
+    import numpy as np
+    from numpy.typing import NDArray
 
 SAMPLE_RATE = 24_000
 """The only sample rate the service accepts (Hz)."""
@@ -45,13 +49,24 @@ Quality: TypeAlias = Literal["HQ", "VHQ"]
 """libsoxr quality preset: ``HQ`` (20-bit precision) or ``VHQ`` (28-bit, slower)."""
 
 AudioInput: TypeAlias = (
-    bytes
-    | bytearray
-    | memoryview
-    | NDArray[np.int16]
-    | NDArray[np.float32]
-    | str
-    | os.PathLike[str]
-    | BinaryIO
+    "bytes | bytearray | memoryview | NDArray[np.int16] | NDArray[np.float32] | str"
+    " | os.PathLike[str] | BinaryIO"
 )
 """Audio `AudioConverter` and `to_pcm16_mono_24k` accept (see the module docstring for streams)."""
+
+
+# Tuples, not `X | Y` unions: isinstance() on the hot path rebuilds a union per call.
+RAW_TYPES = (bytes, bytearray, memoryview)
+"""Types taken as raw PCM16."""
+
+PATH_TYPES = (str, os.PathLike)
+"""Types taken as a WAV file's path."""
+
+
+def reject_wav_bytes(data: bytes | bytearray | memoryview) -> None:
+    """Refuse a whole WAV file passed as raw PCM: its header would play as noise."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        raise AudioFormatError(
+            "these bytes are a WAV file, not raw PCM16: pass io.BytesIO(data) so the "
+            "header is read (its rate and channels are then used) instead of played as noise"
+        )

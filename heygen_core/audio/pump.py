@@ -15,25 +15,31 @@ dialect's business (`heygen_core.audio.dialects`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from heygen_core.audio._checks import PATH_TYPES
-from heygen_core.audio.convert import AudioConverter, to_pcm16_mono_24k
 from heygen_core.audio.dialects import SpeechDialect, speech_dialect
-from heygen_core.audio.format import BYTES_PER_SECOND, SAMPLE_RATE, AudioInput
+from heygen_core.audio.format import (
+    BYTES_PER_SECOND,
+    PATH_TYPES,
+    SAMPLE_RATE,
+    AudioInput,
+    reject_wav_bytes,
+)
 from heygen_core.errors import AudioFormatError, HeyGenError, RealtimeConnectionError
 from heygen_core.realtime.connection import (
     Dialect,
     RealtimeConnection,
 )
 from heygen_core.realtime.events import SessionEvent
+
+if TYPE_CHECKING:
+    from heygen_core.audio.convert import AudioConverter
 
 __all__ = [
     "BYTES_PER_SECOND",
@@ -281,6 +287,8 @@ class AudioPump:
         if isinstance(audio, AsyncIterable):
             job = self._speak_stream(audio, sample_rate, channels, utterances, self._interrupts)
         else:
+            from heygen_core.audio.convert import to_pcm16_mono_24k  # numpy, soxr: when needed
+
             pcm = to_pcm16_mono_24k(audio, sample_rate, channels)
             utterance = self._new_utterance()
             utterances.append(utterance)
@@ -313,7 +321,8 @@ class AudioPump:
     async def _speak_buffer(self, utterance: Utterance, pcm: bytes) -> None:
         try:
             async with self._turn:
-                await self._send_utterance(utterance, _single(pcm), final=True)
+                chunks = _chunks_of(pcm, self.config)
+                await self._send_utterance(utterance, chunks, final=True)
         except asyncio.CancelledError:
             await self._interrupt_unfinished([utterance])
             raise
@@ -474,7 +483,11 @@ class AudioPump:
             await asyncio.wait([u._done for u in stopping])
 
     async def _send_utterance(
-        self, utterance: Utterance, pcm_parts: AsyncIterator[bytes], *, final: bool
+        self,
+        utterance: Utterance,
+        chunks: AsyncIterator[bytes | memoryview],
+        *,
+        final: bool,
     ) -> None:
         generation = self._generation
         if not utterance.done:
@@ -482,9 +495,6 @@ class AudioPump:
             # drops before its first chunk, it is lost, not left queued.
             utterance.status = "sending"
         loop = asyncio.get_running_loop()
-        first = self.config.first_chunk_ms * BYTES_PER_SECOND // 1000
-        size = self.config.chunk_ms * BYTES_PER_SECOND // 1000
-        buffer = bytearray()
         offset = 0.0  # seconds of this utterance's audio already sent
         start: float | None = None
         wire = self.speech.utterance(utterance.event_id)
@@ -492,7 +502,7 @@ class AudioPump:
         def live() -> bool:
             return generation == self._generation and not utterance.done
 
-        async def send_chunk(chunk: bytes) -> bool:
+        async def send_chunk(chunk: bytes | memoryview) -> bool:
             nonlocal offset, start
             if start is None:
                 start = utterance.started_at = loop.time()
@@ -500,17 +510,18 @@ class AudioPump:
             if planned > loop.time():
                 await asyncio.sleep(planned - loop.time())
             seconds = len(chunk) / BYTES_PER_SECOND
-            audio = base64.b64encode(chunk).decode("ascii")
+            # Encoded before the wire lock: an interrupt waits for no base64.
+            frames = wire.frames(chunk, seconds)
             async with self._wire:
                 if not live():
                     return False
                 now = loop.time()
                 if offset >= self.config.lead_seconds:
                     self.stats.schedule_jitter.append(now - planned)
-                for message in wire.chunk(audio, seconds):
+                for frame in frames:
                     # Asked again after the ready gate: a drop while it waited there
                     # reported the utterance lost, and nothing of it may follow.
-                    if not await self.connection.send(message, still_wanted=live):
+                    if not await self.connection.send_encoded(frame, still_wanted=live):
                         return False
                 # From when it left, not when it was planned: a closed ready
                 # gate may have held it.
@@ -524,20 +535,10 @@ class AudioPump:
             offset += seconds
             return True
 
-        async for part in pcm_parts:
-            if not buffer and len(part) == (first if utterance.chunks == 0 else size):
-                # The stream reader already cuts exact chunks: skip the copies.
-                if not await send_chunk(part):
-                    return
-                continue
-            buffer += part
-            while len(buffer) >= (cut := first if utterance.chunks == 0 else size):
-                chunk = bytes(buffer[:cut])
-                del buffer[:cut]
-                if not await send_chunk(chunk):
-                    return
-        if buffer and not await send_chunk(bytes(buffer)):
-            return
+        # The parts come cut already (`_chunks_of`, the stream reader): each is one chunk.
+        async for chunk in chunks:
+            if chunk and not await send_chunk(chunk):
+                return
         if not final:
             return
         async with self._wire:
@@ -654,8 +655,16 @@ def _on_the_wire(utterance: Utterance) -> bool:
     return utterance._end_sent or utterance.status == "interrupted"
 
 
-async def _single(pcm: bytes) -> AsyncIterator[bytes]:
-    yield pcm
+async def _chunks_of(pcm: bytes, config: PumpConfig) -> AsyncIterator[memoryview]:
+    """Cut a whole buffer into chunks: views of it, so the utterance is held once."""
+    first = config.first_chunk_ms * BYTES_PER_SECOND // 1000
+    size = config.chunk_ms * BYTES_PER_SECOND // 1000
+    view = memoryview(pcm)
+    at = 0
+    while at < len(view):
+        end = at + (first if at == 0 else size)
+        yield view[at:end]
+        at = end
 
 
 def _path_in_stream(item: str | os.PathLike[str]) -> AudioFormatError:
@@ -674,12 +683,18 @@ def _path_in_stream(item: str | os.PathLike[str]) -> AudioFormatError:
 class _StreamReader:
     """Reads a user's audio stream in a task and hands it out a chunk at a time.
 
-    The reading task converts each item as it arrives (a TTS delivers 20 ms
-    frames) and wakes the sender only when a whole chunk is ready, so the
-    per-frame cost is the conversion alone, not a task switch. A pause of
-    ``end_gap_seconds`` with no new item ends the current utterance, and
-    flushes what the converter holds (input at another rate waits there for
-    a whole batch). `abort` ends the stream at once (an interrupt).
+    Per item (a TTS delivers 20 ms frames) the reading task only appends it
+    and checks the length held: items of the stream's first type (bytes or
+    numpy arrays) wait in a list until they make a block, which is then
+    joined, checked and converted at once (a resampler block of 400 ms for
+    the first chunk, then about a second), and the sender is woken only when
+    a chunk is ready. The first chunk of an utterance is what the first block
+    gave: a resampler's few milliseconds of delay must not make it wait for
+    a second block. A pause of ``end_gap_seconds`` with no new item ends the
+    current utterance and flushes what is held. Read-ahead is bounded: the
+    task stops pulling from the source while it holds more than a chunk the
+    sender has not taken (so at most about two, with the block it gathers).
+    `abort` ends the stream at once (an interrupt).
     """
 
     def __init__(
@@ -693,14 +708,30 @@ class _StreamReader:
         self._config = config
         self._first_bytes = config.first_chunk_ms * BYTES_PER_SECOND // 1000
         self._chunk_bytes = config.chunk_ms * BYTES_PER_SECOND // 1000
+        # Read-ahead bound: past one chunk waiting, the reader stops pulling;
+        # with the block being gathered, at most about two chunks are held.
+        self._ahead_limit = self._chunk_bytes
         self._need = self._first_bytes
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # converted audio the sender has not taken
         self._converter: AudioConverter | None = None
         self._sample_rate = sample_rate
         self._channels = channels
+        # Items of the stream's first type, not converted yet: `_units` is
+        # the sum of their len() (bytes, or frames for arrays), and
+        # `_threshold` what makes the next block.
+        self._kind: type | None = None
+        self._items: list[AudioInput] = []
+        self._units = 0
+        self._threshold = 1
+        self._units_per_byte = 1.0  # of `_kind`, per byte of mono int16 input
+        self._first_block = True  # the next block is the first since a flush
+        self._first_ready = False  # the first block since a flush is converted
+        self._waiting_audio = False  # has_more waits for any audio
+        self._held_back = False  # the reader waits for the sender (bounded read-ahead)
         self._last_item = self._loop.time()
         self._source_done = False
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
         self.error: BaseException | None = None
         self.aborted = False
         self._task = asyncio.create_task(self._read(source), name="heygen-audio-reader")
@@ -709,46 +740,130 @@ class _StreamReader:
         """End the stream now: no new utterance starts, the current one stops."""
         self.aborted = True
         self._wake.set()
+        self._room.set()
 
     def _holds_audio(self) -> bool:
-        return self._converter is not None and self._converter.holds_audio
+        return bool(self._items) or (self._converter is not None and self._converter.holds_audio)
+
+    def _start(self, item: AudioInput) -> AudioConverter:
+        from heygen_core.audio.convert import AudioConverter  # numpy and soxr: when needed
+
+        converter = self._converter = AudioConverter.for_input(
+            item, self._sample_rate, self._channels, batch_ms=self._config.first_chunk_ms
+        )
+        kind = type(item)
+        if kind is bytes:
+            self._kind = bytes
+            self._units_per_byte = float(converter.channels)
+        elif kind.__name__ == "ndarray":
+            self._kind = kind
+            self._units_per_byte = 0.5  # len() of an array counts frames
+        self._set_threshold()
+        return converter
+
+    def _set_threshold(self) -> None:
+        # Input still missing from the converter's next block, in `_kind` units.
+        converter = self._converter
+        if converter is None or self._waiting_audio:
+            self._threshold = 1
+            return
+        missing = converter.block_bytes - converter.pending_bytes
+        if converter.passthrough and self._first_block:
+            missing -= len(self._buffer)  # passed through already: part of the first chunk
+        self._threshold = max(1, -int(-missing * self._units_per_byte // 1))
+
+    def _convert_items(self) -> None:
+        # A block boundary: join the items, check and convert them in one go.
+        # Emptied in place: the reading task holds the list, and a flush
+        # (from the sender's task, at a pause) comes here too.
+        items = self._items.copy()
+        self._items.clear()
+        self._units = 0
+        converter = self._converter
+        if not items or converter is None:
+            return
+        if self._kind is bytes:
+            for item in items:
+                reject_wav_bytes(item)  # type: ignore[arg-type]
+            out = converter.push(items[0] if len(items) == 1 else b"".join(items))  # type: ignore[arg-type]
+        else:
+            out = converter.push_arrays(items)  # type: ignore[arg-type]
+        self._took(out)
+
+    def _took(self, out: bytes) -> None:
+        converter = self._converter
+        assert converter is not None
+        if out:
+            self._buffer += out
+            # A resampler gives output only for a whole block; input at the
+            # wire rate passes through at once, and is a block when it is a chunk.
+            if self._first_block and (
+                not converter.passthrough or len(self._buffer) >= self._first_bytes
+            ):
+                # Resample a chunk at a time: per-call overhead dominates
+                # with 20 ms frames; only the first block is short.
+                self._first_block = False
+                self._first_ready = True
+                converter.batch_ms = self._config.chunk_ms
+        if self._buffer or converter.holds_audio:
+            self._waiting_audio = False  # has_more has its audio: blocks resume
+            self._wake.set()
+        self._set_threshold()
 
     def _flush_converter(self) -> None:
-        # The input paused or ended: what the converter batches must go out.
+        # The input paused or ended: what is held must go out.
         if self._converter is not None:
+            self._convert_items()
             self._buffer += self._converter.flush()
             self._converter.batch_ms = self._config.first_chunk_ms
+            self._first_block = True
+            self._first_ready = False
+            self._set_threshold()
 
     async def _read(self, source: AsyncIterable[AudioInput]) -> None:
+        loop = self._loop
+        items = self._items
         try:
             async for item in source:
-                self._last_item = self._loop.time()
-                if isinstance(item, PATH_TYPES):
-                    raise _path_in_stream(item)
-                converter = self._converter
-                if converter is None:
-                    converter = self._converter = AudioConverter.for_input(
-                        item,
-                        self._sample_rate,
-                        self._channels,
-                        batch_ms=self._config.first_chunk_ms,
-                    )
-                held = converter.holds_audio
-                out = converter.push(item)
-                if not out and not held and converter.holds_audio:
-                    self._wake.set()  # audio is held: has_more starts an utterance
-                if out:
-                    self._buffer += out
-                    # Resample a chunk at a time: per-call overhead dominates
-                    # with 20 ms frames; only the first chunk is short.
-                    converter.batch_ms = self._config.chunk_ms
-                    if len(self._buffer) >= self._need:
-                        self._wake.set()
+                self._last_item = loop.time()
+                if type(item) is self._kind or not self._push_other(item):
+                    # The per-frame path: an append and a length check.
+                    items.append(item)
+                    self._units += len(item)  # type: ignore[arg-type]
+                    if self._units < self._threshold:
+                        continue
+                    self._convert_items()
+                if len(self._buffer) > self._ahead_limit:
+                    await self._wait_for_room()
         except Exception as exc:  # the user's source or bad audio: reported by speak()
             self.error = exc
         finally:
             self._source_done = True
             self._wake.set()
+
+    def _push_other(self, item: AudioInput) -> bool:
+        """Convert an item not of the stream's first type now; False if it is (the first item)."""
+        if isinstance(item, PATH_TYPES):
+            raise _path_in_stream(item)
+        converter = self._converter
+        if converter is None:
+            converter = self._start(item)
+            if type(item) is self._kind:
+                return False
+        self._convert_items()  # what came before it goes first
+        self._took(converter.push(item))
+        return True
+
+    async def _wait_for_room(self) -> None:
+        # Bounded read-ahead: a slow sender holds the source back.
+        self._held_back = True
+        try:
+            while len(self._buffer) > self._ahead_limit and not self.aborted:
+                self._room.clear()
+                await self._room.wait()
+        finally:
+            self._held_back = False
+            self._last_item = self._loop.time()  # the wait was ours, not a pause
 
     async def has_more(self) -> bool:
         """Wait until there is audio for a new utterance; False at the end of the source."""
@@ -758,8 +873,14 @@ class _StreamReader:
         while not (self._buffer or self._holds_audio()) and not self._source_done:
             if self.aborted:
                 return False
+            self._waiting_audio = True
+            self._set_threshold()  # the next item wakes us
             self._wake.clear()
-            await self._wake.wait()
+            try:
+                await self._wake.wait()
+            finally:
+                self._waiting_audio = False
+                self._set_threshold()
         if self.error is not None:
             raise self.error
         if self.aborted:
@@ -771,32 +892,41 @@ class _StreamReader:
         self._flush_converter()
         return False
 
+    def _take(self, size: int) -> bytes:
+        with memoryview(self._buffer) as view:
+            chunk = bytes(view[:size])  # one copy, not two
+        del self._buffer[:size]
+        self._room.set()
+        return chunk
+
     async def utterance_chunks(self) -> AsyncIterator[bytes]:
         """Yield one utterance's audio in chunks; stop at a pause or the end of the source."""
         self._need = self._first_bytes
+        first = True
         while not self.aborted:
             if self.error is not None:
                 # A bad item or a failing source: nothing more of this
                 # utterance goes out, and it must not end as if whole.
                 raise self.error
-            if len(self._buffer) >= self._need:
-                with memoryview(self._buffer) as view:
-                    chunk = bytes(view[: self._need])  # one copy, not two
-                del self._buffer[: self._need]
+            if len(self._buffer) >= self._need or (first and self._first_ready and self._buffer):
+                # The first chunk is what the first block gave, even a few
+                # ms short of first_chunk_ms (the resampler's delay).
+                chunk = self._take(min(self._need, len(self._buffer)))
                 self._need = self._chunk_bytes
+                first = False
                 yield chunk
                 continue
             idle = self._loop.time() - self._last_item
-            if self._source_done or idle >= self._config.end_gap_seconds:
+            if self._source_done or (not self._held_back and idle >= self._config.end_gap_seconds):
                 self._flush_converter()  # raises at an odd total: the utterance fails
-                rest = bytes(self._buffer)
-                self._buffer.clear()
-                if rest:
-                    yield rest
+                while self._buffer:
+                    yield self._take(self._need)
+                    self._need = self._chunk_bytes
                 return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._config.end_gap_seconds - idle)
+                wait = max(self._config.end_gap_seconds - idle, 0.001)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def close(self) -> None:
         """Stop reading the source (it is closed if still open)."""

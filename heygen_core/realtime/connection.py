@@ -367,12 +367,38 @@ class RealtimeConnection:
             ProtocolError: The encoded event is over the service's 1 MB limit.
             RealtimeConnectionError: The socket is closed for good.
         """
-        data = encode(event)
+        return await self._send_gated(encode(event), type(event).__name__, still_wanted)
+
+    async def send_encoded(
+        self, data: str, *, still_wanted: Callable[[], bool] | None = None
+    ) -> bool:
+        """Send a client event already encoded, once the session is ready: as `send`.
+
+        For the audio pump, which encodes each chunk from a template built
+        from the generated model (`heygen_core.audio.dialects.AudioTemplate`)
+        instead of building a model per chunk.
+
+        Args:
+            data: The event's wire JSON.
+            still_wanted: As for `send`.
+
+        Returns:
+            Whether the event was sent (False only when `still_wanted` said no).
+
+        Raises:
+            ProtocolError: `data` is over the service's 1 MB limit.
+            RealtimeConnectionError: The socket is closed for good.
+        """
+        return await self._send_gated(data, "encoded", still_wanted)
+
+    async def _send_gated(
+        self, data: str, what: str, still_wanted: Callable[[], bool] | None
+    ) -> bool:
         if len(data) > MAX_MESSAGE_BYTES:
             raise ProtocolError(
-                f"{type(event).__name__} is {len(data)} bytes; the service drops messages "
+                f"{what} event is {len(data)} bytes; the service drops messages "
                 f"over {MAX_MESSAGE_BYTES} bytes: send shorter audio chunks",
-                message_type=type(event).__name__,
+                message_type=what,
             )
         await self.wait_ready()
         if still_wanted is not None and not still_wanted():
