@@ -15,10 +15,9 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
-import aiohttp
 from pydantic import BaseModel
 
 from heygen_core.errors import (
@@ -37,6 +36,12 @@ from heygen_core.rest._request_checks import refuse_invalid
 from heygen_core.rest.caller import OperationCaller
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.rest.spec import Operation
+
+if TYPE_CHECKING:
+    # At run time aiohttp's client (about 100 ms to import, most of it its
+    # connector's TLS set-up) is imported by the first request, not when a
+    # client, or an `AvatarSession` that holds one, is built.
+    import aiohttp
 
 logger = logging.getLogger("heygen_core.rest")
 
@@ -134,6 +139,8 @@ class RestClient(OperationCaller):
         if self._closed:
             raise HeyGenError(f"{type(self).__name__} is closed; make a new client")
         if self._session is None:
+            import aiohttp  # on first use: see the module's imports
+
             self._session = aiohttp.ClientSession()
         return self._session
 
@@ -255,6 +262,8 @@ class RestClient(OperationCaller):
         secrets: list[str],
         limit: float,
     ) -> tuple[int, bytes]:
+        import aiohttp  # on first use: see the module's imports
+
         started = time.monotonic()
         try:
             # One deadline over connecting, sending and reading the whole

@@ -15,12 +15,23 @@ opened and not yet seen stopped, on disk, so a crashed process's sessions
 can be stopped later). The session's parts: `_service_lifecycle` (create
 request, record and stop), `_cancellation`, `_exit_report`, `_api_calls`,
 `_full_commands` and `_long_audio`.
+
+Names are imported on first use, as in the top package: `SessionEvent` (the
+union of every typed event) would import the generated models and pydantic,
+and `SpeakResult` the audio stack, for a caller who wants only `AvatarSession`.
 """
 
-from heygen_core.realtime.events import SessionEvent
-from heygen_core.session.avatar_session import SANDBOX_AVATAR_ID, AvatarSession
-from heygen_core.session.open_record import OpenSessionEntry, OpenSessionRecord
-from heygen_core.session.speak_result import SpeakResult
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from heygen_core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from heygen_core.realtime.events import SessionEvent
+    from heygen_core.session.avatar_session import SANDBOX_AVATAR_ID, AvatarSession
+    from heygen_core.session.open_record import OpenSessionEntry, OpenSessionRecord
+    from heygen_core.session.speak_result import SpeakResult
 
 __all__ = [
     "SANDBOX_AVATAR_ID",
@@ -30,3 +41,17 @@ __all__ = [
     "SessionEvent",
     "SpeakResult",
 ]
+
+_LAZY = {
+    "SessionEvent": "heygen_core.realtime.events",
+    "SANDBOX_AVATAR_ID": "heygen_core.session.avatar_session",
+    "AvatarSession": "heygen_core.session.avatar_session",
+    "OpenSessionEntry": "heygen_core.session.open_record",
+    "OpenSessionRecord": "heygen_core.session.open_record",
+    "SpeakResult": "heygen_core.session.speak_result",
+}
+
+if not TYPE_CHECKING:
+    # Run time only: mypy sees the TYPE_CHECKING imports above instead, so a
+    # misspelled import is an error rather than `Any`.
+    __getattr__, __dir__ = lazy_exports(globals(), _LAZY)

@@ -14,14 +14,19 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode, urlsplit
 
 from heygen_models import liveavatar as la
-from heygen_models import streaming as st
 
 from heygen_core.errors import SessionError
-from heygen_core.realtime.connection import Dialect
-from heygen_core.rest.liveavatar_client import LiveAvatarClient
-from heygen_core.rest.streaming_client import StreamingClient
 
 if TYPE_CHECKING:
+    # The Streaming API's models are imported by its calls below, so that a
+    # LiveAvatar session does not load them.
+    from heygen_models import streaming as st
+
+    # Types only: building a session must not import the socket stack
+    # (websockets), which its open loads; the clients are the caller's.
+    from heygen_core.realtime.connection import Dialect
+    from heygen_core.rest.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.streaming_client import StreamingClient
     from heygen_core.session.avatar_session import AvatarSession
 
 # Room URL schemes a browser's LiveKit viewer can join; others (the
@@ -86,6 +91,7 @@ def streaming_calls(
     Callable[[AvatarSession], Awaitable[object]],
 ]:
     """A Streaming API session's setup (``streaming.new``, start) and stop, for `request`."""
+    from heygen_models import streaming as st
 
     async def setup(session: AvatarSession) -> Endpoints:
         new = await session._service.create(
@@ -113,6 +119,8 @@ def streaming_calls(
 
 def viewer_link(data: la.StartSessionData | st.NewSessionData | None) -> str | None:
     """A LiveKit meet link to the room in `data` (None if none, or a browser cannot join it)."""
+    from heygen_models import streaming as st
+
     if isinstance(data, la.StartSessionData):
         url, token = data.livekit_url, data.livekit_client_token
     elif isinstance(data, st.NewSessionData):

@@ -9,10 +9,14 @@ is of the right kind and open, and says what to do when it is not.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from heygen_core.errors import SessionError
-from heygen_core.session._full_driver import FullDriver
+
+if TYPE_CHECKING:
+    # A type only: importing the driver (the FULL models, pydantic) is left
+    # to the session's open, so `from heygen_core import AvatarSession` stays cheap.
+    from heygen_core.session._full_driver import FullDriver
 
 
 class FullCommands:

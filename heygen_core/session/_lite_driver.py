@@ -8,40 +8,16 @@ one too when the service also gives it a socket.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal, get_args
+from collections.abc import AsyncIterable
+from typing import get_args
 
 from heygen_models import lite
 
 from heygen_core.audio.format import AudioInput
-from heygen_core.audio.pump import AudioPump, PumpConfig
+from heygen_core.audio.pump import AudioPump
 from heygen_core.realtime.connection import Dialect, RealtimeConnection, SocketEventCallback
-from heygen_core.rest.retry import RetryPolicy
+from heygen_core.session._socket_settings import SocketSettings
 from heygen_core.session.speak_result import SpeakResult
-
-
-@dataclass(frozen=True)
-class SocketSettings:
-    """How a session's control socket behaves (see `RealtimeConnection` for each).
-
-    Attributes:
-        pump: Chunking and pacing of audio (None: the defaults).
-        ready_timeout: Seconds to wait for the service to report ready.
-        ready_fallback: ``"open"`` or ``"raise"`` when it does not.
-        keep_alive_interval: Seconds between keep-alives (None: off).
-        rest_keep_alive: The REST keep-alive, for dialects without one on the socket.
-        reconnect: Reconnect policy (None: the connection's default).
-        ping_interval: Seconds between WebSocket pings (None, the default: no pings).
-    """
-
-    pump: PumpConfig | None
-    ready_timeout: float
-    ready_fallback: Literal["open", "raise"]
-    keep_alive_interval: float | None
-    rest_keep_alive: Callable[[], Awaitable[object]] | None
-    reconnect: RetryPolicy | None
-    ping_interval: float | None = None
 
 
 class LiteDriver:

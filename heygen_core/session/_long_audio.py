@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
-from heygen_core.audio.convert import input_duration
-from heygen_core.audio.format import AudioInput
 from heygen_core.session.open_record import ApiName
+
+if TYPE_CHECKING:
+    from heygen_core.audio.format import AudioInput
 
 logger = logging.getLogger("heygen_core.session")
 
@@ -88,6 +90,10 @@ def audio_seconds(audio: AudioInput, sample_rate: int | None, channels: int | No
     Never raises: audio it cannot measure is left for the pump to convert,
     or to refuse with its own error.
     """
+    # Imported here, not at the top: the audio stack (numpy, soxr) is loaded by
+    # the first speak, not by `from heygen_core import AvatarSession`.
+    from heygen_core.audio.convert import input_duration
+
     try:
         return input_duration(audio, sample_rate, channels)
     except Exception:

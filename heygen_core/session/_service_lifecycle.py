@@ -14,9 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-import aiohttp
+from typing import TYPE_CHECKING, TypeVar
 
 from heygen_core.errors import (
     ApiError,
@@ -27,8 +25,6 @@ from heygen_core.errors import (
     SessionStateError,
     TransportError,
 )
-from heygen_core.rest.liveavatar_client import LiveAvatarClient
-from heygen_core.rest.streaming_client import StreamingClient
 from heygen_core.session._cancellation import (
     MAX_ABSORBED_CANCELS,
     absorb_cancellation,
@@ -36,6 +32,12 @@ from heygen_core.session._cancellation import (
 )
 from heygen_core.session._exit_report import ExitNotice
 from heygen_core.session.open_record import ApiName, OpenSessionEntry, OpenSessionRecord
+
+if TYPE_CHECKING:
+    # Types only: the REST clients (aiohttp, pydantic, the generated models)
+    # are imported by whoever builds them, not by `import heygen_core.session`.
+    from heygen_core.rest.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.streaming_client import StreamingClient
 
 logger = logging.getLogger("heygen_core.session")
 
@@ -320,6 +322,10 @@ def _never_created(error: BaseException) -> bool:
         # The service answered and refused (a 5xx may have done anything).
         return not isinstance(error, ServerError)
     if isinstance(error, TransportError):
+        # Imported here, not at the top, to keep aiohttp out of
+        # `from heygen_core import AvatarSession`; a transport error means it is loaded.
+        import aiohttp
+
         # No connection at all: the request never reached the service.
         return isinstance(error.__context__, aiohttp.ClientConnectorError)
     # Refused by the client itself, before anything was sent.

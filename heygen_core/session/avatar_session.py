@@ -20,38 +20,38 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import aiohttp
-from heygen_models import liveavatar as la
-from heygen_models import streaming as st
-
-from heygen_core.audio.format import AudioInput
-from heygen_core.audio.pump import AudioPump, PumpConfig
 from heygen_core.errors import SessionError
-from heygen_core.media.registry import open_room
-from heygen_core.media.room import MediaRoom
-from heygen_core.realtime.connection import Dialect, EventCallback, RealtimeConnection
-from heygen_core.realtime.events import ReadyTimeout, SessionEvent
 from heygen_core.realtime.hub import EventHub
-from heygen_core.rest.liveavatar_client import LiveAvatarClient
-from heygen_core.rest.retry import RetryPolicy
-from heygen_core.rest.streaming_client import StreamingClient
-from heygen_core.session._api_calls import (
-    Endpoints,
-    liveavatar_calls,
-    public_url,
-    streaming_calls,
-    viewer_link,
-)
 from heygen_core.session._cancellation import absorb_cancellation
 from heygen_core.session._full_commands import FullCommands
-from heygen_core.session._full_driver import FullDriver
-from heygen_core.session._lite_driver import LiteDriver, SocketSettings
 from heygen_core.session._long_audio import LongAudioWarning
 from heygen_core.session._service_lifecycle import ServiceLifecycle
+from heygen_core.session._socket_settings import SocketSettings
 from heygen_core.session.open_record import ApiName, OpenSessionRecord
-from heygen_core.session.speak_result import SpeakResult
+
+# Start-up cost: importing this module loads only the plain-Python parts above.
+# The REST clients and the generated models (pydantic, aiohttp) are imported
+# by the constructors that build them; the socket, audio and room stacks
+# (websockets, numpy, soxr, livekit) by `open`, the first thing that needs them.
+if TYPE_CHECKING:
+    import aiohttp
+    from heygen_models import liveavatar as la
+    from heygen_models import streaming as st
+
+    from heygen_core.audio.format import AudioInput
+    from heygen_core.audio.pump import AudioPump, PumpConfig
+    from heygen_core.media.room import MediaRoom
+    from heygen_core.realtime.connection import Dialect, EventCallback, RealtimeConnection
+    from heygen_core.realtime.events import SessionEvent
+    from heygen_core.rest.liveavatar_client import LiveAvatarClient
+    from heygen_core.rest.retry import RetryPolicy
+    from heygen_core.rest.streaming_client import StreamingClient
+    from heygen_core.session._api_calls import Endpoints
+    from heygen_core.session._full_driver import FullDriver
+    from heygen_core.session._lite_driver import LiteDriver
+    from heygen_core.session.speak_result import SpeakResult
 
 logger = logging.getLogger("heygen_core.session")
 
@@ -220,6 +220,12 @@ class AvatarSession(FullCommands):
         """
         if media_role not in ("agent", "client"):
             raise ValueError(f"media_role must be 'agent' or 'client', got {media_role!r}")
+        # Imported on first use (see the module's imports): the models, the client.
+        from heygen_models import liveavatar as la
+
+        from heygen_core.rest.liveavatar_client import LiveAvatarClient
+        from heygen_core.session._api_calls import liveavatar_calls, public_url
+
         avatar = SANDBOX_AVATAR_ID if avatar_id is None else avatar_id
         # A user who asks for nothing gets the free sandbox; choosing an
         # avatar of your own is the deliberate choice of a billed session.
@@ -244,13 +250,16 @@ class AvatarSession(FullCommands):
             )
         client = LiveAvatarClient(api_key, base_url=base_url, session=http, timeout=timeout)
         setup, stop = liveavatar_calls(client, request, media_role)
+        if send_audio_format:
+            # The audio stack is loaded here only when the caller configures it.
+            from heygen_core.audio.pump import PumpConfig
+
+            pump = replace(pump or PumpConfig(), send_audio_format=True)
         return cls(
             setup=setup,
             stop=stop,
             clients=(client,),
-            pump_config=(
-                replace(pump or PumpConfig(), send_audio_format=True) if send_audio_format else pump
-            ),
+            pump_config=pump,
             ready_timeout=ready_timeout,
             ready_fallback=ready_fallback,
             keep_alive_interval=keep_alive_interval,
@@ -311,6 +320,12 @@ class AvatarSession(FullCommands):
             session_record: Where the open session is recorded until its stop
                 is confirmed (see `live_avatar`); None: not recorded.
         """
+        # Imported on first use (see the module's imports): the models, the client.
+        from heygen_models import streaming as st
+
+        from heygen_core.rest.streaming_client import StreamingClient
+        from heygen_core.session._api_calls import public_url, streaming_calls
+
         client = StreamingClient(api_key, base_url=base_url, session=http, timeout=timeout)
         request = new_session or st.NewSessionRequest(version="v2", avatar_id=avatar_id)
 
@@ -362,11 +377,18 @@ class AvatarSession(FullCommands):
 
         Prefer ``async with``; after `open()` you must call `aclose()`.
         """
+        # The room and socket stacks are imported when a session opens, not with
+        # this module (see its imports).
+        from heygen_core.session._lite_driver import LiteDriver
+
         endpoints = await self._setup(self)
         self.connector = self.mode == "LITE" and endpoints.ws_url is None
         if self._join_room or self.connector:
             if not endpoints.room_url or not endpoints.room_token:
                 raise SessionError("the service returned no LiveKit URL or token for this session")
+            from heygen_core.media.registry import open_room
+            from heygen_core.session._full_driver import FullDriver
+
             room = self._room = open_room(endpoints.room_url)
             await room.connect(endpoints.room_url, endpoints.room_token)
             if self.mode == "FULL" or self.connector:
@@ -390,6 +412,8 @@ class AvatarSession(FullCommands):
         missing = await full.wait_ready(settings.ready_timeout)
         if not missing:
             return
+        from heygen_core.realtime.events import ReadyTimeout
+
         names = " and ".join(repr(identity) for identity in missing)
         if settings.ready_fallback == "raise":
             raise SessionError(
@@ -549,6 +573,8 @@ class AvatarSession(FullCommands):
         None before the session started, and for rooms a browser cannot
         join: the embedded simulator's local rooms (``heygen-sim://``).
         """
+        from heygen_core.session._api_calls import viewer_link
+
         return viewer_link(self.start_data)
 
     async def speak(
