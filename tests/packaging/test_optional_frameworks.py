@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("heygen_core", "tests", "examples", "bench", "codegen")
 ADAPTER_TESTS = ROOT / "tests" / "adapters"
 # Where importing a framework is the point. Examples run in a subprocess
-# (their tests skip without the extra); peer drivers run in their own venvs.
+# (their tests skip without the extra); peer drivers and the benchmark's
+# Pipecat worker run in their own venvs.
 ALLOWED = (
     "heygen_core/pipecat/",
     "heygen_core/livekit_agents/",
@@ -27,6 +28,7 @@ ALLOWED = (
     "tests/peers/livekit-plugin/",
     "examples/pipecat_",
     "examples/livekit_agents_",
+    "bench/pipecat_worker.py",
 )
 # A framework and our adapter over it, by import name; importing either needs the extra.
 FRAMEWORKS = {
