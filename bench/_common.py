@@ -122,3 +122,9 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
+
+
+def finish(name: str, results: dict[str, Any]) -> int:
+    """End a script's `main`: write results/<name>.json, say where, return the exit status."""
+    print(f"results: {write_results(name, results)}")
+    return 0

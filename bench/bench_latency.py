@@ -37,13 +37,13 @@ from _common import (
     FRAME_MS,
     OUT_RATE,
     SinkSocket,
+    finish,
     frame_step,
     machine,
     machine_line,
     median,
     test_signal,
     verdict,
-    write_results,
 )
 from bench_pump import sink_connection
 
@@ -190,8 +190,7 @@ def main() -> int:
             f"    {int(rate) / 1000:>5g} kHz: {value:7.1f} ms  target <= 450 ms: "
             f"{r['streamed_target'][rate]}"
         )
-    print(f"results: {write_results('latency', results)}")
-    return 0
+    return finish("latency", results)
 
 
 if __name__ == "__main__":

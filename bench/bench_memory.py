@@ -33,12 +33,12 @@ import numpy as np
 from _common import (
     OUT_RATE,
     SinkSocket,
+    finish,
     frame_step,
     machine,
     machine_line,
     test_signal,
     verdict,
-    write_results,
 )
 from bench_pump import NO_PACING, floor_run, sink_connection
 
@@ -159,8 +159,7 @@ def main() -> int:
         f"  whole-buffer 24 kHz speak of {SPEAK_SECONDS:g} s ({w['utterance_mib']:.2f} MiB of "
         f"PCM): heap peak {w['peak_above_caller_mib']:.2f} MiB above the caller's buffer"
     )
-    print(f"results: {write_results('memory', results)}")
-    return 0
+    return finish("memory", results)
 
 
 if __name__ == "__main__":

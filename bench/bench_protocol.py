@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _common import machine, machine_line, verdict, write_results
+from _common import finish, machine, machine_line, verdict
 
 from heygen_core import decode, encode
 from heygen_core.protocol.schemas import schema_documents
@@ -159,8 +159,7 @@ def main() -> int:
         f"({i['avatar_session_s'] * 1000:.0f} vs {i['bare_interpreter_s'] * 1000:.0f} ms, "
         f"medians of {IMPORT_RUNS}); target <= 300 ms: {i['target']}"
     )
-    print(f"results: {write_results('protocol', results)}")
-    return 0
+    return finish("protocol", results)
 
 
 if __name__ == "__main__":

@@ -46,13 +46,13 @@ from _common import (
     EVENT_ID,
     OUT_RATE,
     SinkSocket,
+    finish,
     frames,
     machine,
     machine_line,
     median,
     test_signal,
     verdict,
-    write_results,
 )
 
 from heygen_core.audio.pump import AudioPump, PumpConfig
@@ -283,8 +283,7 @@ def main() -> int:
             f"{vs_floor:>10.3f} {t1:>13}  {vs_pipecat:>12.3f} {t2:>13}  "
             f"{'yes' if row['ours_equals_floor'] else 'no'}"
         )
-    print(f"results: {write_results('pump', results)}")
-    return 0
+    return finish("pump", results)
 
 
 if __name__ == "__main__":

@@ -40,46 +40,26 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soxr
+from _common import EVENT_ID, FRAME_MS, OUT_RATE, finish, frames, test_signal
 from heygen_models import lite
 
 from heygen_core import encode
 from heygen_core.audio.convert import AudioConverter
 
-RESULTS = Path(__file__).resolve().parent / "results" / "resample.json"
 RATES = (16_000, 22_050, 24_000, 44_100, 48_000)
-OUT_RATE = 24_000
 AUDIO_SECONDS = 60
 QUALITY_SECONDS = 3
-FRAME_MS = 20
 ROUNDS = 7
 CHUNK_BYTES = OUT_RATE * 2  # 1 s of 24 kHz PCM16
-EVENT_ID = "5f0c6a0e9d2b4c1f8a7e3d6b2c1a0f9e"
 EDGE_SECONDS = 0.05
 PASSBAND = 0.9  # of the lower of the two Nyquist frequencies, for the in-band error
 BATCH_SWEEP_MS = (0, 20, 50, 200, 500)
 
 Pieces = Iterable[bytes]
-
-
-def test_signal(rate: int, seconds: float) -> np.ndarray:
-    """Five sines and white noise as int16; the same for a given rate and length."""
-    rng = np.random.default_rng(20261121)
-    t = np.arange(int(rate * seconds)) / rate
-    x = np.zeros_like(t)
-    for freq, amplitude in ((220, 0.15), (440, 0.15), (1000, 0.1), (3150, 0.1), (7000, 0.05)):
-        x += amplitude * np.sin(2 * np.pi * freq * t + freq)
-    x += 0.02 * rng.standard_normal(t.size)
-    return np.round(x * 32768).astype(np.int16)
-
-
-def frames(signal: np.ndarray, rate: int) -> list[np.ndarray]:
-    step = rate * FRAME_MS // 1000
-    return [signal[i : i + step] for i in range(0, signal.size, step)]
 
 
 def cpu_ms_per_audio_s(run: Callable[[], None]) -> float:
@@ -354,13 +334,10 @@ def main() -> int:
             results["rates"][str(rate)].update(measure_livekit(rate, livekit))
     for rows in results["rates"].values():
         add_ratios(rows)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     if livekit is None:
         print("livekit not installed: its AudioResampler was skipped")
-    print(f"results: {RESULTS}")
-    return 0
+    return finish("resample", results)
 
 
 if __name__ == "__main__":

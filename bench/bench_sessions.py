@@ -36,6 +36,7 @@ from typing import Any
 
 import aiohttp
 import numpy as np
+from _common import finish
 from heygen_models import lite
 
 from heygen_core.audio.pump import PumpConfig
@@ -43,7 +44,6 @@ from heygen_core.protocol.codec import encode
 from heygen_core.session import AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 
-RESULTS = Path(__file__).resolve().parent / "results" / "sessions.json"
 RUNS = 15
 SESSIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 AUDIO_SECONDS = 20.0
@@ -215,10 +215,7 @@ def main() -> int:
         proc.terminate()
         proc.wait(timeout=30)
     print("many sessions:", json.dumps(results["many_sessions"]))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"results: {RESULTS}")
-    return 0
+    return finish("sessions", results)
 
 
 if __name__ == "__main__":

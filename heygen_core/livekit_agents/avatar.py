@@ -34,6 +34,7 @@ from heygen_core.livekit_agents._tokens import LiveKitCredentials, avatar_room_t
 from heygen_core.livekit_agents.audio_output import HeyGenAudioOutput
 from heygen_core.session import SANDBOX_AVATAR_ID, OpenSessionRecord
 from heygen_core.session import AvatarSession as HeyGenSession
+from heygen_core.session._cancellation import wait_close
 
 logger = logging.getLogger("heygen_core.livekit_agents")
 
@@ -253,14 +254,7 @@ class AvatarSession(BaseAvatarSession[Any]):
         task = self._closing
         if task is None:
             task = self._closing = asyncio.create_task(self._close_once(), name="heygen-lk-aclose")
-        try:
-            await asyncio.wait({task})
-        except asyncio.CancelledError:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
-            raise
-        if not task.cancelled() and (error := task.exception()) is not None:
-            raise error
+        await wait_close(task)
 
     async def _close_once(self) -> None:
         if self._agent is not None:

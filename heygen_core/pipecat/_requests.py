@@ -199,21 +199,14 @@ def session_factory(
             )
             token_request = lite_request(session_request)
 
-        def live_avatar() -> AvatarSession:
-            return AvatarSession.live_avatar(
-                api_key=key,
-                base_url=options.base_url,
-                token_request=token_request,
-                media=True,
-                media_role=media_role,
-                http=http,
-                pump=options.pump,
-                ready_timeout=options.ready_timeout,
-                reconnect=options.reconnect,
-                keep_alive_interval=options.keep_alive_interval,
-            )
-
-        return live_avatar
+        return _builder(
+            AvatarSession.live_avatar,
+            key,
+            http,
+            options,
+            token_request=token_request,
+            media_role=media_role,
+        )
 
     if isinstance(session_request, st.NewSessionRequest):
         new_session = session_request
@@ -221,18 +214,29 @@ def session_factory(
         assert session_request is None or isinstance(session_request, NewSessionRequest)
         new_session = streaming_request(session_request)
 
-    def interactive_avatar() -> AvatarSession:
-        # The Streaming API's room has one bot role: the agent.
-        return AvatarSession.interactive_avatar(
+    # The Streaming API's room has one bot role: the agent.
+    return _builder(AvatarSession.interactive_avatar, key, http, options, new_session=new_session)
+
+
+def _builder(
+    open_session: Callable[..., AvatarSession],
+    key: str | None,
+    http: aiohttp.ClientSession | None,
+    options: SessionOptions,
+    **api_arguments: Any,
+) -> Callable[[], AvatarSession]:
+    # What both APIs' sessions take alike; `api_arguments` is what only one of them takes.
+    def build() -> AvatarSession:
+        return open_session(
             api_key=key,
             base_url=options.base_url,
-            new_session=new_session,
             media=True,
             http=http,
             pump=options.pump,
             ready_timeout=options.ready_timeout,
             reconnect=options.reconnect,
             keep_alive_interval=options.keep_alive_interval,
+            **api_arguments,
         )
 
-    return interactive_avatar
+    return build

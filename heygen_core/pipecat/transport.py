@@ -30,13 +30,10 @@ from pipecat.frames.frames import (
     ClientConnectedFrame,
     EndFrame,
     Frame,
-    InterruptionFrame,
     OutputAudioRawFrame,
     StartFrame,
     TTSAudioRawFrame,
     UserAudioRawFrame,
-    UserStartedSpeakingFrame,
-    UserStoppedSpeakingFrame,
 )
 from pipecat.pipeline.capabilities import BotCapabilities
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
@@ -49,7 +46,8 @@ from pipecat.transports.heygen.transport import HeyGenParams
 from heygen_core.audio.pump import PumpConfig
 from heygen_core.media.room import ParticipantEvent
 from heygen_core.pipecat._link import COMMAND_TIMEOUT, AvatarLink
-from heygen_core.pipecat._requests import SessionOptions, SessionRequest, session_factory
+from heygen_core.pipecat._processor import build_link, command, push_error
+from heygen_core.pipecat._requests import SessionRequest
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.session import AvatarSession
 
@@ -244,12 +242,7 @@ class HeyGenOutputTransport(BaseOutputTransport):
             direction: The direction it travels.
         """
         await super().process_frame(frame, direction)
-        if isinstance(frame, InterruptionFrame):
-            await self._link.interrupt()
-        elif isinstance(frame, UserStartedSpeakingFrame):
-            await self._link.listening(True)
-        elif isinstance(frame, UserStoppedSpeakingFrame):
-            await self._link.listening(False)
+        await command(self._link, frame)
 
     async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
         """Send a chunk of the bot's audio to the avatar (held until the session is ready).
@@ -318,22 +311,20 @@ class HeyGenTransport(BaseTransport):
     ) -> None:
         super().__init__(input_name=input_name, output_name=output_name)
         self._params = params or HeyGenParams()
-        make_session = session_factory(
-            api_key=api_key,
-            http=session,
-            session_request=session_request,
-            service_type=service_type,
-            media_role="agent",  # a bot feeding the avatar, as Pipecat's transport joins
-            options=SessionOptions(
-                base_url=base_url, pump=pump, ready_timeout=ready_timeout, reconnect=reconnect
-            ),
-        )
         self._holder = _Holder(
-            AvatarLink(
-                make_session,
+            build_link(
+                api_key=api_key,
+                http=session,
+                session_request=session_request,
+                service_type=service_type,
+                media_role="agent",  # a bot feeding the avatar, as Pipecat's transport joins
+                base_url=base_url,
+                pump=pump,
+                ready_timeout=ready_timeout,
+                reconnect=reconnect,
+                end_timeout=end_timeout,
                 on_error=self._report_error,
                 on_open=self._on_open,
-                end_timeout=end_timeout,
             )
         )
         self._input: HeyGenInputTransport | None = None
@@ -384,8 +375,4 @@ class HeyGenTransport(BaseTransport):
         if reporter is None:
             logger.error("%s", message)
             return
-        await reporter.push_error(
-            message,
-            exception=exc if isinstance(exc, Exception) else None,
-            force_treat_as_permanent=fatal,
-        )
+        await push_error(reporter, message, exc, fatal)

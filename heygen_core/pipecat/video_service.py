@@ -24,15 +24,12 @@ from pipecat.frames.frames import (
     CancelFrame,
     EndFrame,
     Frame,
-    InterruptionFrame,
     OutputImageRawFrame,
     SpeechOutputAudioRawFrame,
     StartFrame,
     TTSAudioRawFrame,
     TTSStartedFrame,
     TTSStoppedFrame,
-    UserStartedSpeakingFrame,
-    UserStoppedSpeakingFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessorSetup
 from pipecat.services.ai_service import AIService
@@ -42,8 +39,9 @@ from pipecat.services.settings import ServiceSettings
 
 from heygen_core.audio.format import SAMPLE_RATE
 from heygen_core.audio.pump import PumpConfig
-from heygen_core.pipecat._link import COMMAND_TIMEOUT, AvatarLink
-from heygen_core.pipecat._requests import SessionOptions, SessionRequest, session_factory
+from heygen_core.pipecat._link import COMMAND_TIMEOUT
+from heygen_core.pipecat._processor import build_link, command, push_error
+from heygen_core.pipecat._requests import SessionRequest
 from heygen_core.rest.retry import RetryPolicy
 from heygen_core.session import AvatarSession
 
@@ -110,7 +108,7 @@ class HeyGenVideoService(AIService):
         if settings is not None:
             default_settings.apply_update(settings)
         super().__init__(settings=default_settings, **kwargs)
-        make_session = session_factory(
+        self._link = build_link(
             api_key=api_key,
             http=session,
             session_request=session_request,
@@ -118,15 +116,13 @@ class HeyGenVideoService(AIService):
             # As Pipecat's service does: the session counts a user in its room
             # from the start, so the service does not end it for want of one.
             media_role="client",
-            options=SessionOptions(
-                base_url=base_url, pump=pump, ready_timeout=ready_timeout, reconnect=reconnect
-            ),
-        )
-        self._link = AvatarLink(
-            make_session,
+            base_url=base_url,
+            pump=pump,
+            ready_timeout=ready_timeout,
+            reconnect=reconnect,
+            end_timeout=end_timeout,
             on_error=self._report_error,
             on_open=self._on_open,
-            end_timeout=end_timeout,
         )
         self._out_rate = SAMPLE_RATE
         self._forwarders: list[asyncio.Task[None]] = []
@@ -204,11 +200,7 @@ class HeyGenVideoService(AIService):
             )
 
     async def _report_error(self, message: str, exc: BaseException | None, fatal: bool) -> None:
-        await self.push_error(
-            message,
-            exception=exc if isinstance(exc, Exception) else None,
-            force_treat_as_permanent=fatal,
-        )
+        await push_error(self, message, exc, fatal)
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -229,13 +221,9 @@ class HeyGenVideoService(AIService):
             await self.start_ttfb_metrics()
         elif isinstance(frame, TTSStoppedFrame):
             self._link.end_turn()
-        elif isinstance(frame, InterruptionFrame):
-            await self._link.interrupt()
-        elif isinstance(frame, UserStartedSpeakingFrame):
-            await self._link.listening(True)
-        elif isinstance(frame, UserStoppedSpeakingFrame):
-            await self._link.listening(False)
         elif isinstance(frame, BotStartedSpeakingFrame):
             # The avatar's audio reached the output: the first byte the user hears.
             await self.stop_ttfb_metrics()
+        else:
+            await command(self._link, frame)
         await self.push_frame(frame, direction)

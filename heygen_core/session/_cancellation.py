@@ -9,6 +9,7 @@ session is stopped or reported on every path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 MAX_ABSORBED_CANCELS = 3
 """Cancellations a bounded wait absorbs (each starts it again) before giving up."""
@@ -39,3 +40,26 @@ async def wait_absorbing(task: asyncio.Future[object], limit: float) -> None:
             if absorbed > MAX_ABSORBED_CANCELS:
                 raise
             absorb_cancellation()
+
+
+async def wait_close(task: asyncio.Task[None]) -> None:
+    """Wait for a close running in `task`, which the caller's cancellation does not stop.
+
+    On the caller's first cancellation the wait goes on until the close is
+    done (the close is bounded itself), then the cancellation is re-raised;
+    a second cancellation stops only this wait.
+
+    Raises:
+        asyncio.CancelledError: The caller was cancelled.
+        Exception: What the close raised.
+    """
+    try:
+        # `wait` raises only when this caller is cancelled, never with the close's outcome.
+        await asyncio.wait({task})
+    except asyncio.CancelledError:
+        # Keep stopping the billable session; then let cancellation go on.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({task})
+        raise
+    if not task.cancelled() and (error := task.exception()) is not None:
+        raise error

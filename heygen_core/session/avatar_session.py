@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from heygen_core.errors import SessionError
 from heygen_core.realtime.hub import EventHub
-from heygen_core.session._cancellation import absorb_cancellation
+from heygen_core.session._cancellation import absorb_cancellation, wait_close
 from heygen_core.session._full_commands import FullCommands
 from heygen_core.session._long_audio import LongAudioWarning
 from heygen_core.session._service_lifecycle import ServiceLifecycle
@@ -443,16 +443,7 @@ class AvatarSession(FullCommands):
             task = self._closing = asyncio.create_task(
                 self._close_once(), name="heygen-session-close"
             )
-        try:
-            # `wait` raises only when this caller is cancelled, never with the close's outcome.
-            await asyncio.wait({task})
-        except asyncio.CancelledError:
-            # Keep stopping the billable session; then let cancellation go on.
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
-            raise
-        if not task.cancelled() and (error := task.exception()) is not None:
-            raise error
+        await wait_close(task)
 
     async def _close_once(self) -> None:
         self._stopped = True

@@ -30,6 +30,7 @@ from livekit.agents.voice.io import PlaybackFinishedEvent, PlaybackStartedEvent
 
 from heygen_core.errors import CredentialsError, HeyGenError
 from heygen_core.livekit_agents import AvatarSession, HeyGenAudioOutput
+from heygen_core.session import AvatarSession as HeyGenSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 from heygen_core.simulator.config import SpeechProfile
 
@@ -98,6 +99,19 @@ async def start(sim: Simulator, avatar: AvatarSession, agent: AgentSession[Any])
     )
 
 
+async def speaking(
+    sim: Simulator,
+) -> tuple[AgentSession[Any], AvatarSession, HeyGenSession, HeyGenAudioOutput, str]:
+    """An agent session with the avatar started on it: (agent, avatar, its session, output, id)."""
+    agent: AgentSession[Any] = AgentSession()
+    await agent.start(Agent(instructions="Speak the clip."))
+    avatar = make_avatar(sim)
+    await start(sim, avatar, agent)
+    heygen, output = avatar.session, avatar.audio_output
+    assert heygen is not None and heygen.session_id is not None and output is not None
+    return agent, avatar, heygen, output, heygen.session_id
+
+
 async def until(condition: Callable[[], bool], what: str) -> None:
     async with asyncio.timeout(WAIT):
         while not condition():  # noqa: ASYNC110 (the simulator's state has no event to wait on)
@@ -132,13 +146,7 @@ async def test_say_is_spoken_as_one_utterance_and_returns(profile: SpeechProfile
     """
     pcm = tone(1.5)
     async with Simulator(quick(profile)) as sim:
-        agent: AgentSession[Any] = AgentSession()
-        await agent.start(Agent(instructions="Speak the clip."))
-        avatar = make_avatar(sim)
-        await start(sim, avatar, agent)
-        heygen, output = avatar.session, avatar.audio_output
-        assert heygen is not None and heygen.session_id is not None and output is not None
-        session_id = heygen.session_id
+        agent, avatar, heygen, output, session_id = await speaking(sim)
         # The agent's audio now ends in our output (LiveKit's wrappers stay above it).
         sink: Any = agent.output.audio
         while sink is not None and sink is not output:
@@ -195,12 +203,7 @@ async def test_interrupt_reaches_the_avatar_and_playout_reports_it() -> None:
     """An interruption (clear_buffer) is one agent.interrupt; the played position is reported."""
     pcm = tone(4.0)
     async with Simulator(quick()) as sim:
-        agent: AgentSession[Any] = AgentSession()
-        await agent.start(Agent(instructions="Speak the clip."))
-        avatar = make_avatar(sim)
-        await start(sim, avatar, agent)
-        heygen, output = avatar.session, avatar.audio_output
-        assert heygen is not None and heygen.session_id is not None and output is not None
+        agent, avatar, _, output, session_id = await speaking(sim)
         playback = Playback(output)
 
         handle = agent.say("clip", audio=frames(pcm), add_to_chat_ctx=False)
@@ -211,7 +214,7 @@ async def test_interrupt_reaches_the_avatar_and_playout_reports_it() -> None:
             await handle.wait_for_playout()
 
         assert handle.interrupted
-        kinds = [kind for _, kind, _ in sim.client_events(heygen.session_id)]
+        kinds = [kind for _, kind, _ in sim.client_events(session_id)]
         assert kinds.count("agent.interrupt") == 1
         assert sim.chunks_after_interrupt == 0
         assert len(playback.finished) == 1

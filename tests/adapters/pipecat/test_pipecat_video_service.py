@@ -9,6 +9,8 @@ side what reached the service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -54,22 +56,36 @@ def service(sim: Simulator, http: aiohttp.ClientSession, **kwargs: object) -> He
     return HeyGenVideoService(api_key=KEY, session=http, base_url=sim.url, **options)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def simulated(
+    connect_delay: float = 0.2,
+) -> AsyncIterator[tuple[Simulator, aiohttp.ClientSession]]:
+    """The simulator (its sessions ready `connect_delay` s after start) and an HTTP session."""
+    async with (
+        Simulator(SimulatorConfig(connect_delay_seconds=connect_delay)) as sim,
+        aiohttp.ClientSession() as http,
+    ):
+        yield sim, http
+
+
+def opened_id(avatar: HeyGenVideoService) -> str:
+    """The id of the session the service opened (it must have opened one)."""
+    session = avatar.avatar_session
+    assert session is not None and session.session_id is not None
+    return session.session_id
+
+
 async def test_tts_audio_reaches_the_avatar_and_its_voice_and_video_come_back() -> None:
     # TTS at 16 kHz, from the first frame the pipeline runs: converted to
     # 24 kHz, held until the session is ready, and sent as one utterance.
     pcm = tone(1.0, 16_000)
-    async with (
-        Simulator(SimulatorConfig(connect_delay_seconds=0.3)) as sim,
-        aiohttp.ClientSession() as http,
-    ):
+    async with simulated(0.3) as (sim, http):
         avatar = service(sim, http)
         down, up = await run_test(
             avatar,
             frames_to_send=[TTSStartedFrame(), *tts_frames(pcm, 16_000), TTSStoppedFrame()],
         )
-        session = avatar.avatar_session
-        assert session is not None and session.session_id is not None
-        sid = session.session_id
+        sid = opened_id(avatar)
         assert sim.received_audio(sid) == at_24k(pcm, 16_000)
         kinds = client_event_types(sim, sid)
         assert kinds.count("agent.speak_end") == 1  # one utterance...
@@ -92,10 +108,7 @@ async def test_tts_audio_reaches_the_avatar_and_its_voice_and_video_come_back() 
 
 async def test_interruption_and_user_turns_reach_the_avatar() -> None:
     pcm = tone(6.0, 24_000)
-    async with (
-        Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as sim,
-        aiohttp.ClientSession() as http,
-    ):
+    async with simulated() as (sim, http):
         avatar = service(sim, http)
         await run_test(
             avatar,
@@ -111,9 +124,7 @@ async def test_interruption_and_user_turns_reach_the_avatar() -> None:
                 TTSStoppedFrame(),
             ],
         )
-        session = avatar.avatar_session
-        assert session is not None and session.session_id is not None
-        sid = session.session_id
+        sid = opened_id(avatar)
         kinds = client_event_types(sim, sid)
         assert "agent.interrupt" in kinds
         assert kinds.index("agent.start_listening") < kinds.index("agent.stop_listening")
@@ -126,10 +137,7 @@ async def test_interruption_and_user_turns_reach_the_avatar() -> None:
 
 
 async def test_pipecat_requests_and_service_types_are_accepted() -> None:
-    async with (
-        Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as sim,
-        aiohttp.ClientSession() as http,
-    ):
+    async with simulated() as (sim, http):
         # Pipecat's Interactive Avatar request: the Streaming API.
         avatar = service(
             sim,
@@ -139,8 +147,7 @@ async def test_pipecat_requests_and_service_types_are_accepted() -> None:
         )
         pcm = tone(0.5, 24_000)
         await run_test(avatar, frames_to_send=[*tts_frames(pcm, 24_000), TTSStoppedFrame()])
-        session = avatar.avatar_session
-        assert session is not None and session.session_id is not None
+        opened_id(avatar)  # a session was opened (and stopped, below)
         assert sim.requests_by_api_operation["streaming.new_session"] == 1
         assert sim.requests_by_api_operation["streaming.stop_session"] == 1
         assert sim.open_sessions() == 0
@@ -161,10 +168,7 @@ async def test_pipecat_requests_and_service_types_are_accepted() -> None:
 
 
 async def test_a_session_that_fails_to_start_is_an_error_frame_and_not_left_open() -> None:
-    async with (
-        Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as sim,
-        aiohttp.ClientSession() as http,
-    ):
+    async with simulated() as (sim, http):
         sim.inject("start_session", 400)
         avatar = service(sim, http)
         _, up = await run_test(
@@ -181,10 +185,7 @@ async def test_a_session_that_fails_to_start_is_an_error_frame_and_not_left_open
 
 
 async def test_cancel_stops_the_session_at_once_and_once() -> None:
-    async with (
-        Simulator(SimulatorConfig(connect_delay_seconds=0.2)) as sim,
-        aiohttp.ClientSession() as http,
-    ):
+    async with simulated() as (sim, http):
         avatar = service(sim, http, end_timeout=30.0)
         loop = asyncio.get_running_loop()
         started = loop.time()
