@@ -139,65 +139,45 @@ class FullDriver:
 
     async def send_user_message(self, text: str) -> str:
         """Connector: the user says `text` to the agent (as typed); returns the event id."""
-        event_id = _new_id()
-        await self._send(
-            full.ElevenlabsAgentCommand(
-                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
-                event_id=event_id,
-                session_id=self._session_id or MISSING,
-                source_event_id=None,
-                elevenlabs_event_type="user_message",
-                data=full.ElevenlabsCommandData(text=text),
-            )
-        )
-        return event_id
+        return await self._agent_command("user_message", full.ElevenlabsCommandData(text=text))
 
     async def send_contextual_update(self, text: str) -> str:
         """Connector: give the agent silent context; returns the event id."""
-        event_id = _new_id()
-        await self._send(
-            full.ElevenlabsAgentCommand(
-                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
-                event_id=event_id,
-                session_id=self._session_id or MISSING,
-                source_event_id=None,
-                elevenlabs_event_type="contextual_update",
-                data=full.ElevenlabsCommandData(text=text),
-            )
-        )
-        return event_id
+        return await self._agent_command("contextual_update", full.ElevenlabsCommandData(text=text))
 
     async def send_user_activity(self) -> str:
         """Connector: tell the agent the user is active (no payload); returns the event id."""
-        event_id = _new_id()
-        await self._send(
-            full.ElevenlabsAgentCommand(
-                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
-                event_id=event_id,
-                session_id=self._session_id or MISSING,
-                source_event_id=None,
-                elevenlabs_event_type="user_activity",
-            )
-        )
-        return event_id
+        return await self._agent_command("user_activity")
 
     async def send_tool_result(
         self, tool_call_id: str, result: str, *, is_error: bool, source_event_id: str | None
     ) -> str:
         """Connector: answer the agent's ``client_tool_call``; returns the event id."""
-        event_id = _new_id()
-        await self._send(
-            full.ElevenlabsAgentCommand(
-                event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
-                event_id=event_id,
-                session_id=self._session_id or MISSING,
-                source_event_id=source_event_id,
-                elevenlabs_event_type="client_tool_result",
-                data=full.ElevenlabsCommandData(
-                    tool_call_id=tool_call_id, result=result, is_error=is_error
-                ),
-            )
+        return await self._agent_command(
+            "client_tool_result",
+            full.ElevenlabsCommandData(tool_call_id=tool_call_id, result=result, is_error=is_error),
+            source_event_id=source_event_id,
         )
+
+    async def _agent_command(
+        self,
+        kind: str,
+        data: full.ElevenlabsCommandData | None = None,
+        *,
+        source_event_id: str | None = None,
+    ) -> str:
+        # Every connector command is one ElevenlabsAgentCommand; only its kind,
+        # payload and the event it answers differ.
+        event_id = _new_id()
+        command = full.ElevenlabsAgentCommand(
+            event_type=full.ELEVENLABS_AGENT_COMMAND_TAG,
+            event_id=event_id,
+            session_id=self._session_id or MISSING,
+            source_event_id=source_event_id,
+            elevenlabs_event_type=kind,
+            data=MISSING if data is None else data,
+        )
+        await self._send(command)
         return event_id
 
     async def start_push_to_talk(self) -> None:
