@@ -321,8 +321,32 @@ class AudioConverter:
             except ValueError:
                 pass  # shapes differ: push them one by one, for push's own error
             else:
+                if not self._pending and joined.dtype == PCM16 and joined.ndim == 1:
+                    return self._push_block(joined)  # type: ignore[arg-type]
                 return self.push(joined)  # type: ignore[arg-type]
         return b"".join([self.push(a) for a in arrays])
+
+    def _push_block(self, samples: NDArray[np.int16]) -> bytes:
+        """`push` of mono int16 samples with nothing pending: converted straight from the array.
+
+        The pump's per-block path: no copy into the pending buffer and out of
+        it again. Whole batches are resampled from views of `samples`, cut as
+        `_resample` cuts them (the same output); only the rest waits pending.
+        """
+        if self._channels != 1:
+            return self.push(samples)  # for push's own error
+        if self._passthrough:
+            return samples.tobytes()
+        count = self._batch_bytes // 2 or len(samples)
+        whole = len(samples) - len(samples) % count
+        if whole < len(samples):
+            self._pending += samples[whole:].data
+        resample = self._resampler().resample_chunk
+        if whole == count:  # the usual case: one block is one batch
+            return resample(samples[:count]).tobytes()
+        return b"".join(
+            [resample(samples[at : at + count]).tobytes() for at in range(0, whole, count)]
+        )
 
     def _ready(self) -> bytes:
         """Return what the pending input yields now, without ending the stream."""
@@ -434,16 +458,19 @@ class AudioConverter:
         del pending[:whole]
         return out
 
+    def _resampler(self) -> _Resampler:
+        if self._stream is None:
+            self._stream = soxr.ResampleStream(
+                self._sample_rate, self._output_rate, 1, dtype="int16", quality=self._quality
+            )
+        return self._stream
+
     def _resample(self, block_bytes: int | None) -> bytes:
         """Resample pending input in calls of `block_bytes` (None: all of it, in one call).
 
         What does not fill a block stays pending.
         """
-        stream = self._stream
-        if stream is None:
-            stream = self._stream = soxr.ResampleStream(
-                self._sample_rate, self._output_rate, 1, dtype="int16", quality=self._quality
-            )
+        stream = self._resampler()
         pending = self._pending
         if block_bytes is None:
             block_bytes = len(pending) & ~1

@@ -86,6 +86,7 @@ async def test_a_fast_source_is_read_at_most_a_few_chunks_ahead_of_the_wire() ->
             await session.interrupt()
             await asyncio.wait_for(result.finished(), 5)
     # Sent: the 0.5 s lead and about a second of real time. Held: the chunk
-    # the sender waits to send (pacing) and about two more.
+    # the sender waits to send (pacing), two more converted and the block
+    # being gathered; an unbounded reader would have pulled all 20 s.
     assert 0.5 < sent < 3.0
-    assert ahead <= 3.2, f"read {ahead:.2f} s of audio ahead of the wire"
+    assert ahead <= 4.2, f"read {ahead:.2f} s of audio ahead of the wire"
