@@ -605,7 +605,7 @@ def to_pcm16_mono_24k(
             stated rate or channels contradict it.
         OSError: A WAV path could not be read.
     """
-    return _convert_whole(audio, sample_rate, channels, quality, refuse_empty=False)
+    return bytes(_convert_whole(audio, sample_rate, channels, quality, refuse_empty=False))
 
 
 def load_speech_audio(
@@ -635,7 +635,20 @@ def load_speech_audio(
             audio (a WAV file with 0 frames, an empty buffer or array).
         OSError: A WAV path could not be read.
     """
-    return _convert_whole(audio, sample_rate, channels, quality, refuse_empty=True)
+    return bytes(_convert_whole(audio, sample_rate, channels, quality, refuse_empty=True))
+
+
+def speech_buffer(
+    audio: AudioInput, sample_rate: int | None = None, channels: int | None = None
+) -> bytes | memoryview:
+    """`to_pcm16_mono_24k` for the pump, which holds a whole utterance while it is spoken.
+
+    The same audio, held once: a 24 kHz mono 16-bit WAV file comes back as
+    a read-only view of the file's bytes, which nothing else holds (a bytes
+    copy would double a long utterance); bytes already in the wire format
+    come back as they are. Empty input is not refused.
+    """
+    return _convert_whole(audio, sample_rate, channels, "HQ", refuse_empty=False)
 
 
 def _convert_whole(
@@ -645,7 +658,7 @@ def _convert_whole(
     quality: Quality,
     *,
     refuse_empty: bool,
-) -> bytes:
+) -> bytes | memoryview:
     if (
         type(audio) is bytes
         and sample_rate == SAMPLE_RATE
@@ -669,9 +682,23 @@ def _convert_whole(
                 f"the WAV file{named} holds no audio: its header is valid but it has 0 frames; "
                 "nothing to speak (was the recording or export cut short?)"
             )
+        if (wav.sample_rate, wav.channels, wav.bits) == (SAMPLE_RATE, 1, 16):
+            # The wire format already: a view of the file's bytes (read here,
+            # held by nothing else), so the audio is in memory once.
+            return wav.data
         converter = AudioConverter(wav.sample_rate, wav.channels, quality=quality)
         converter._push_wav(wav)
         pcm = converter._ready() + converter.flush()
+    elif (
+        type(audio) is np.ndarray
+        and audio.dtype == PCM16
+        and audio.ndim == 1
+        and sample_rate == SAMPLE_RATE
+        and channels in (None, 1)
+    ):
+        # The wire format in an array: one copy (the caller may change its
+        # array while it is spoken), not one into a converter and one out.
+        pcm = audio.tobytes()
     else:
         converter = AudioConverter.for_input(audio, sample_rate, channels, quality=quality)
         pcm = converter.push(audio) + converter.flush()

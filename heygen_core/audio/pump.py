@@ -289,9 +289,9 @@ class AudioPump:
         if isinstance(audio, AsyncIterable):
             job = self._speak_stream(audio, sample_rate, channels, utterances, self._interrupts)
         else:
-            from heygen_core.audio.convert import to_pcm16_mono_24k  # numpy, soxr: when needed
+            from heygen_core.audio.convert import speech_buffer  # numpy, soxr: when needed
 
-            pcm = to_pcm16_mono_24k(audio, sample_rate, channels)
+            pcm = speech_buffer(audio, sample_rate, channels)
             utterance = self._new_utterance()
             utterances.append(utterance)
             job = self._speak_buffer(utterance, pcm)
@@ -320,7 +320,7 @@ class AudioPump:
             raise
         return utterances
 
-    async def _speak_buffer(self, utterance: Utterance, pcm: bytes) -> None:
+    async def _speak_buffer(self, utterance: Utterance, pcm: bytes | memoryview) -> None:
         try:
             async with self._turn:
                 chunks = _chunks_of(pcm, self.config)
@@ -657,7 +657,7 @@ def _on_the_wire(utterance: Utterance) -> bool:
     return utterance._end_sent or utterance.status == "interrupted"
 
 
-async def _chunks_of(pcm: bytes, config: PumpConfig) -> AsyncIterator[memoryview]:
+async def _chunks_of(pcm: bytes | memoryview, config: PumpConfig) -> AsyncIterator[memoryview]:
     """Cut a whole buffer into chunks: views of it, so the utterance is held once."""
     first = config.first_chunk_ms * BYTES_PER_SECOND // 1000
     size = config.chunk_ms * BYTES_PER_SECOND // 1000

@@ -11,6 +11,14 @@ There is one way to do each:
   JSON: field aliases, absent fields omitted, explicit nulls kept.
 
 Problems raise `ProtocolError`, which names the offending field.
+
+A protocol's event models are imported when the codec first needs them (its
+first `decode`, or `event_union`), not with this module: building a session
+imports the codec through its REST client, the three protocols' models
+take tens of milliseconds to build, and a session needs only its own. So the
+names every caller needs at run time (`UnknownEvent`, the protocol and
+direction names) live here, and `heygen_core.protocol.events`, which imports
+all the models, builds its unions on top of them.
 """
 
 from __future__ import annotations
@@ -18,28 +26,27 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal, TypeAlias, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast, get_args, overload
 
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import PydanticSerializationError, SchemaValidator
 
 from heygen_core.errors import ProtocolError
-from heygen_core.protocol.events import (
-    DIRECTIONS,
-    PROTOCOLS,
-    AlphaClientEvent,
-    AlphaServerEvent,
-    Direction,
-    FullClientEvent,
-    FullServerEvent,
-    LiteClientEvent,
-    LiteServerEvent,
-    ProtocolName,
-    RealtimeEvent,
-    UnknownEvent,
-)
+
+if TYPE_CHECKING:
+    # Only `decode`'s overloads name the unions; importing them at run time
+    # would build every protocol's models (see the module docstring).
+    from heygen_core.protocol.events import (
+        AlphaClientEvent,
+        AlphaServerEvent,
+        FullClientEvent,
+        FullServerEvent,
+        LiteClientEvent,
+        LiteServerEvent,
+        RealtimeEvent,
+    )
 
 __all__ = [
     "DIRECTIONS",
@@ -54,6 +61,40 @@ __all__ = [
     "event_union",
     "tag_field",
 ]
+
+ProtocolName = Literal["lite", "realtime-alpha", "full"]
+"""The realtime protocols: LITE WebSocket, Realtime alpha WebSocket, FULL data packets."""
+
+Direction = Literal["client", "server"]
+"""Who sends a message: ``client`` (us, to the service) or ``server`` (the service)."""
+
+PROTOCOLS: tuple[ProtocolName, ...] = get_args(ProtocolName)
+"""Every protocol `decode` accepts."""
+
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+"""Both directions."""
+
+
+@dataclass(frozen=True)
+class UnknownEvent:
+    """A realtime message whose tag the schema does not know.
+
+    The service adds events over time; a new one is surfaced, never dropped
+    and never an exception. `encode` re-emits `payload` unchanged.
+
+    Attributes:
+        protocol: The protocol it was decoded as.
+        direction: Who sent it.
+        tag: The value of its tag field (``type``, or ``event_type`` on FULL).
+        payload: The whole message, as parsed JSON.
+
+    """
+
+    protocol: ProtocolName
+    direction: Direction
+    tag: str
+    payload: dict[str, Any] = field(repr=False)
+
 
 _UNION_NAMES: dict[Direction, str] = {"client": "ClientEvent", "server": "ServerEvent"}
 
@@ -72,7 +113,7 @@ def event_union(protocol: ProtocolName, direction: Direction) -> type[RootModel[
 
     For example ``event_union("lite", "server")`` is
     ``heygen_models.lite.ServerEvent``. Its ``root`` is discriminated on the
-    protocol's tag field.
+    protocol's tag field. The first call for a protocol imports its models.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")

@@ -8,48 +8,41 @@ know. Narrow with ``isinstance`` or ``match``; no cast is needed::
     event = decode(raw, "lite", "server")  # LiteServerEvent
     if isinstance(event, lite.AgentSpeakEnded):
         print(event.event_id)
+
+Importing this module imports every protocol's models; the codec does not
+import it at run time, so that building a session stays cheap.
+`UnknownEvent` and the protocol and direction names are defined in
+`heygen_core.protocol.codec` and re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, get_args
+from typing import TypeAlias
 
 from heygen_models import full, lite, realtime_alpha
 
-ProtocolName = Literal["lite", "realtime-alpha", "full"]
-"""The realtime protocols: LITE WebSocket, Realtime alpha WebSocket, FULL data packets."""
+from heygen_core.protocol.codec import (
+    DIRECTIONS,
+    PROTOCOLS,
+    Direction,
+    ProtocolName,
+    UnknownEvent,
+)
 
-Direction = Literal["client", "server"]
-"""Who sends a message: ``client`` (us, to the service) or ``server`` (the service)."""
-
-PROTOCOLS: tuple[ProtocolName, ...] = get_args(ProtocolName)
-"""Every protocol `decode` accepts."""
-
-DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
-"""Both directions."""
-
-
-@dataclass(frozen=True)
-class UnknownEvent:
-    """A realtime message whose tag the schema does not know.
-
-    The service adds events over time; a new one is surfaced, never dropped
-    and never an exception. `encode` re-emits `payload` unchanged.
-
-    Attributes:
-        protocol: The protocol it was decoded as.
-        direction: Who sent it.
-        tag: The value of its tag field (``type``, or ``event_type`` on FULL).
-        payload: The whole message, as parsed JSON.
-
-    """
-
-    protocol: ProtocolName
-    direction: Direction
-    tag: str
-    payload: dict[str, Any] = field(repr=False)
-
+__all__ = [
+    "DIRECTIONS",
+    "PROTOCOLS",
+    "AlphaClientEvent",
+    "AlphaServerEvent",
+    "Direction",
+    "FullClientEvent",
+    "FullServerEvent",
+    "LiteClientEvent",
+    "LiteServerEvent",
+    "ProtocolName",
+    "RealtimeEvent",
+    "UnknownEvent",
+]
 
 LiteServerEvent: TypeAlias = lite.ServerEventVariant | UnknownEvent
 """What the service sends on the LITE WebSocket."""

@@ -39,6 +39,9 @@ NEVER_AT_START_UP = (
 # Not loaded by the import alone either: the REST client and its models,
 # which building a session (its request, its client) does need.
 CLIENT_STACK = ("pydantic", "heygen_models", "heygen_core.rest.transport")
+# The realtime event models (~30 ms to build): the codec loads a protocol's
+# models when it first decodes or encodes one of its events, after `open`.
+EVENT_MODELS = ("heygen_models.lite", "heygen_models.full", "heygen_models.realtime_alpha")
 
 
 def loaded_after(statement: str, watched: tuple[str, ...]) -> list[str]:
@@ -54,7 +57,8 @@ def loaded_after(statement: str, watched: tuple[str, ...]) -> list[str]:
 def test_the_probe_sees_a_heavy_import() -> None:
     # Guards the probe itself: an empty answer below must mean "not loaded".
     assert loaded_after("import numpy, websockets", NEVER_AT_START_UP) == ["numpy", "websockets"]
-    assert loaded_after("import heygen_core.rest.transport", CLIENT_STACK) == list(CLIENT_STACK)
+    client = "import heygen_core.rest.liveavatar_client"
+    assert loaded_after(client, CLIENT_STACK) == list(CLIENT_STACK)
 
 
 @pytest.mark.parametrize(
@@ -81,5 +85,16 @@ def test_building_a_session_loads_only_its_rest_client(build: str) -> None:
     # Its request and client are built here (pydantic, the models); aiohttp is
     # the first request's, and the socket, audio and room stacks are `open`'s.
     statement = f"from heygen_core import AvatarSession\nsession = {build}"
-    assert loaded_after(statement, NEVER_AT_START_UP) == []
+    assert loaded_after(statement, NEVER_AT_START_UP + EVENT_MODELS) == []
     assert loaded_after(statement, CLIENT_STACK) == list(CLIENT_STACK)
+
+
+def test_the_codec_loads_a_protocols_event_models_on_first_use() -> None:
+    # Guards the probe for EVENT_MODELS: the first decode loads that
+    # protocol's models, and only that protocol's (an unknown tag still
+    # needs the union to tell it is unknown).
+    statement = (
+        "from heygen_core.protocol.codec import decode\n"
+        "decode('{\"type\": \"no.such_event\"}', 'lite', 'server')"
+    )
+    assert loaded_after(statement, EVENT_MODELS) == ["heygen_models.lite"]
