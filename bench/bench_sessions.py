@@ -1,22 +1,20 @@
-"""Benchmark sessions end to end against the simulator, over loopback.
+"""Latency the library adds, end to end over a real socket to the simulator (loopback).
 
-1. Latency added by the library, in-process against the simulator (medians
-   of N runs, measured on the simulator's clock at the frame's arrival):
-   - first chunk: `session.speak(1 s of 24 kHz audio)` until the first
-     ``agent.speak`` arrives, against sending the same, pre-encoded frame
-     straight on the socket (the baseline: no conversion, no model, no pump);
-   - interrupt: `session.interrupt()` during paced speech until
-     ``agent.interrupt`` arrives, against sending a pre-encoded interrupt.
-   Target: under 2 ms added.
-2. Many sessions: SESSIONS concurrent LITE sessions from this process,
-   started 20 ms apart,
-   streaming real-time audio (AUDIO_SECONDS each, paced by the pump) into a
-   simulator running in another process (`heygen-avatar simulator`). Reports
-   underruns (a chunk sent after the avatar would have needed it), p50/p99
-   send-schedule jitter, and client CPU per session. Targets: no underrun,
-   p99 jitter under 20 ms.
+Medians of RUNS, in-process against the simulator, measured on the
+simulator's clock at the frame's arrival:
 
-Writes bench/results/sessions.json. Usage: bench_sessions.py [SESSIONS]
+- first chunk: `session.speak(1 s of 24 kHz audio)` until the first
+  ``agent.speak`` arrives, against sending the same, pre-encoded frame
+  straight on the socket (the baseline: no conversion, no model, no pump);
+- interrupt: `session.interrupt()` during paced speech until
+  ``agent.interrupt`` arrives, against sending a pre-encoded interrupt.
+
+Target: under 2 ms added. `bench_latency.py` measures the pump's CPU for the
+same two steps with the socket replaced by a sink (the issue-14 target);
+this one adds the socket and the event loop. Many concurrent sessions are
+`bench_scale.py`'s.
+
+Writes bench/results/sessions.json. Usage: bench_sessions.py
 """
 
 from __future__ import annotations
@@ -27,14 +25,10 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import numpy as np
 from _common import finish
 from heygen_models import lite
@@ -45,9 +39,6 @@ from heygen_core.session import AvatarSession
 from heygen_core.simulator import Simulator, SimulatorConfig
 
 RUNS = 15
-SESSIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-AUDIO_SECONDS = 20.0
-RAMP_SECONDS = 0.02
 RATE = 24_000
 
 
@@ -125,96 +116,12 @@ async def latency() -> dict[str, Any]:
     }
 
 
-def start_simulator() -> tuple[subprocess.Popen[str], str]:
-    script = Path(sys.executable).parent / "heygen-avatar"
-    proc = subprocess.Popen(
-        [str(script), "simulator", "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise RuntimeError(f"simulator did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
-
-
-async def many_sessions(url: str) -> dict[str, Any]:
-    pcm = tone(AUDIO_SECONDS)
-    pump = PumpConfig()  # the defaults: 400 ms first chunk, 1 s chunks, 3 s lead
-    jitter: list[float] = []
-    underruns = 0
-    failures: list[str] = []
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
-
-        async def one(index: int) -> None:
-            nonlocal underruns
-            # Sessions start RAMP_SECONDS apart: a burst of 500 simultaneous
-            # set-ups (REST, socket, 3 s lead each) stalls any client for
-            # seconds, and apps do not open 500 sessions in the same instant.
-            await asyncio.sleep(index * RAMP_SECONDS)
-            session = AvatarSession.live_avatar(
-                sandbox=False,
-                api_key=f"bench-key-{index}",  # each key is its own account
-                base_url=url,
-                http=http,
-                pump=pump,
-                timeout=120,
-                ready_timeout=60,
-            )
-            async with session:
-                result = await session.speak(pcm, sample_rate=RATE)
-                if result.utterances[0].status != "ended":
-                    failures.append(result.utterances[0].status)
-                jitter.extend(session.pump.stats.schedule_jitter)
-                underruns += sum(
-                    1 for j in session.pump.stats.schedule_jitter if j > pump.lead_seconds
-                )
-
-        cpu0, wall0 = time.process_time(), time.monotonic()
-        outcomes = await asyncio.gather(*(one(i) for i in range(SESSIONS)), return_exceptions=True)
-        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
-    errors = [repr(o) for o in outcomes if isinstance(o, BaseException)]
-    ordered = sorted(jitter)
-
-    def pct(p: float) -> float | None:
-        return (
-            round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
-            if ordered
-            else None
-        )
-
-    return {
-        "sessions": SESSIONS,
-        "audio_seconds_each": AUDIO_SECONDS,
-        "start_ramp_ms": RAMP_SECONDS * 1000,
-        "errors": len(errors),
-        "error_samples": errors[:3],
-        "not_ended": len(failures),
-        "paced_chunks": len(ordered),
-        "underruns": underruns,
-        "jitter_p50_ms": pct(0.50),
-        "jitter_p99_ms": pct(0.99),
-        "jitter_max_ms": pct(1.0),
-        "wall_s": round(wall, 1),
-        "client_cpu_s": round(cpu, 2),
-        "cpu_ms_per_session_second": round(cpu / (SESSIONS * AUDIO_SECONDS) * 1000, 3),
-    }
-
-
 def main() -> int:
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}
     }
     results["latency"] = asyncio.run(latency())
     print("latency:", json.dumps(results["latency"]))
-    proc, url = start_simulator()
-    try:
-        results["many_sessions"] = asyncio.run(many_sessions(url))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    print("many sessions:", json.dumps(results["many_sessions"]))
     return finish("sessions", results)
 
 

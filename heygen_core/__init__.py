@@ -81,6 +81,9 @@ if TYPE_CHECKING:
         OpenSessionRecord,
         SessionEvent,
         SpeakResult,
+        StartupLimits,
+        set_startup_limits,
+        startup_limits,
     )
 
 __all__ = [
@@ -128,6 +131,7 @@ __all__ = [
     "SessionLimitError",
     "SessionStateError",
     "SpeakResult",
+    "StartupLimits",
     "StreamingClient",
     "TransportError",
     "UnexpectedRedirectError",
@@ -136,6 +140,8 @@ __all__ = [
     "decode_as",
     "encode",
     "ensure_credits",
+    "set_startup_limits",
+    "startup_limits",
 ]
 __version__ = "0.1.0"
 
@@ -148,6 +154,9 @@ _LAZY: dict[str, str] = {
     "SpeakResult": "heygen_core.session",
     "OpenSessionEntry": "heygen_core.session",
     "OpenSessionRecord": "heygen_core.session",
+    "StartupLimits": "heygen_core.session",
+    "set_startup_limits": "heygen_core.session",
+    "startup_limits": "heygen_core.session",
     "PumpConfig": "heygen_core.audio",
     "PumpStats": "heygen_core.audio",
     "ApiResult": "heygen_core.rest",

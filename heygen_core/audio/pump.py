@@ -42,6 +42,7 @@ from heygen_core.realtime.events import SessionEvent
 
 if TYPE_CHECKING:
     from heygen_core.audio.convert import AudioConverter
+    from heygen_core.audio.lead_gate import LeadGate, LeadSlot
 
 __all__ = [
     "BYTES_PER_SECOND",
@@ -228,6 +229,9 @@ class AudioPump:
     Args:
         connection: The control socket.
         config: Chunking, pacing and the completion margin.
+        lead_gate: Where each utterance takes a slot before its lead burst
+            (`LeadGate`: a start-up storm of many sessions sends a few leads
+            at a time); None sends at once.
 
     Attributes:
         avatar_state: The avatar's last reported state (``idle``,
@@ -235,9 +239,15 @@ class AudioPump:
             until the service reports one.
     """
 
-    def __init__(self, connection: RealtimeConnection, config: PumpConfig | None = None) -> None:
+    def __init__(
+        self,
+        connection: RealtimeConnection,
+        config: PumpConfig | None = None,
+        lead_gate: LeadGate | None = None,
+    ) -> None:
         self.connection = connection
         self.config = config or PumpConfig()
+        self._lead_gate = lead_gate
         self.dialect: Dialect = connection.dialect
         self.speech: SpeechDialect = speech_dialect(connection.dialect)
         self.stats = PumpStats()
@@ -500,13 +510,22 @@ class AudioPump:
         offset = 0.0  # seconds of this utterance's audio already sent
         start: float | None = None
         wire = self.speech.utterance(utterance.event_id)
+        # Its place in the loop's lead gate, from just before its first chunk
+        # until its lead is on the wire (or the gate's hold bound).
+        slot: LeadSlot | None = None
 
         def live() -> bool:
             return generation == self._generation and not utterance.done
 
         async def send_chunk(chunk: bytes | memoryview) -> bool:
-            nonlocal offset, start
+            nonlocal offset, start, slot
             if start is None:
+                if self._lead_gate is not None:
+                    # Settling the utterance (an interrupt, a drop, a close)
+                    # ends the wait: then nothing of it goes out.
+                    slot = await self._lead_gate.acquire(utterance._done)
+                    if slot is None:
+                        return False
                 start = utterance.started_at = loop.time()
             planned = start + max(0.0, offset - self.config.lead_seconds)
             if planned > loop.time():
@@ -535,12 +554,18 @@ class AudioPump:
             self.stats.chunks_sent += 1
             self.stats.audio_seconds_sent += seconds
             offset += seconds
+            if slot is not None and offset >= self.config.lead_seconds:
+                slot.release()  # the lead is out: what follows is paced
             return True
 
         # The parts come cut already (`_chunks_of`, the stream reader): each is one chunk.
-        async for chunk in chunks:
-            if chunk and not await send_chunk(chunk):
-                return
+        try:
+            async for chunk in chunks:
+                if chunk and not await send_chunk(chunk):
+                    return
+        finally:
+            if slot is not None:
+                slot.release()  # however its sending ended (a cancellation too)
         if not final:
             return
         async with self._wire:

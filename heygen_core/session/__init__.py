@@ -14,7 +14,8 @@ channel), `speak_result` (what `speak` returns), `open_record` (the sessions
 opened and not yet seen stopped, on disk, so a crashed process's sessions
 can be stopped later). The session's parts: `_service_lifecycle` (create
 request, record and stop), `_cancellation`, `_exit_report`, `_api_calls`,
-`_full_commands` and `_long_audio`.
+`_full_commands` and `_long_audio`. `startup` (`StartupLimits`): how many sessions
+of one event loop set up, and send their first audio burst, at once.
 
 Names are imported on first use, as in the top package: `SessionEvent` (the
 union of every typed event) would import the generated models and pydantic,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from heygen_core.session.avatar_session import SANDBOX_AVATAR_ID, AvatarSession
     from heygen_core.session.open_record import OpenSessionEntry, OpenSessionRecord
     from heygen_core.session.speak_result import SpeakResult
+    from heygen_core.session.startup import StartupLimits, set_startup_limits, startup_limits
 
 __all__ = [
     "SANDBOX_AVATAR_ID",
@@ -40,6 +42,9 @@ __all__ = [
     "OpenSessionRecord",
     "SessionEvent",
     "SpeakResult",
+    "StartupLimits",
+    "set_startup_limits",
+    "startup_limits",
 ]
 
 _LAZY = {
@@ -49,6 +54,9 @@ _LAZY = {
     "OpenSessionEntry": "heygen_core.session.open_record",
     "OpenSessionRecord": "heygen_core.session.open_record",
     "SpeakResult": "heygen_core.session.speak_result",
+    "StartupLimits": "heygen_core.session.startup",
+    "set_startup_limits": "heygen_core.session.startup",
+    "startup_limits": "heygen_core.session.startup",
 }
 
 if not TYPE_CHECKING:

@@ -8,7 +8,7 @@ one too when the service also gives it a socket.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from typing import get_args
 
 from heygen_models import lite
@@ -18,6 +18,7 @@ from heygen_core.audio.pump import AudioPump
 from heygen_core.realtime.connection import Dialect, RealtimeConnection, SocketEventCallback
 from heygen_core.session._socket_settings import SocketSettings
 from heygen_core.session.speak_result import SpeakResult
+from heygen_core.session.startup import lead_gate
 
 
 class LiteDriver:
@@ -51,13 +52,20 @@ class LiteDriver:
             # Sent first on each socket, reconnected ones included.
             first_frame=audio_format_frame() if sends_audio_format(dialect, settings) else None,
         )
-        # The pump subscribes first: see `on_event` above.
-        self.pump = AudioPump(self.connection, settings.pump)
+        # The pump subscribes first: see `on_event` above. Its utterances share
+        # the loop's lead gate with every other session's (`StartupLimits`).
+        self.pump = AudioPump(self.connection, settings.pump, lead_gate=lead_gate())
         self.connection.on_event(on_event)
 
-    async def open(self) -> None:
-        """Connect the socket and wait until the service is ready for commands."""
+    async def open(self, connected: Callable[[], None] | None = None) -> None:
+        """Connect the socket and wait until the service is ready for commands.
+
+        `connected` is called once the socket is open, before the wait for
+        ready (the session gives its set-up slot back there: that wait costs nothing).
+        """
         await self.connection.connect()
+        if connected is not None:
+            connected()
         await self.connection.wait_ready()  # sends the `start` frame, when asked
 
     async def close(self) -> None:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from heygen_core.session._full_driver import FullDriver
     from heygen_core.session._lite_driver import LiteDriver
     from heygen_core.session.speak_result import SpeakResult
+    from heygen_core.session.startup import SetupSlot
 
 logger = logging.getLogger("heygen_core.session")
 
@@ -375,8 +376,16 @@ class AvatarSession(FullCommands):
     async def open(self) -> None:
         """Create and start the session, connect its socket (and room), wait until ready.
 
-        Prefer ``async with``; after `open()` you must call `aclose()`.
+        Prefer ``async with``; after `open()` you must call `aclose()`. The
+        set-up (create, start, connect) waits for a slot of this event loop's
+        `StartupLimits.max_concurrent_setups`, within ``timeout=``.
         """
+        from heygen_core.session.startup import SetupSlot
+
+        async with SetupSlot(self._clients) as slot:
+            await self._open(slot)
+
+    async def _open(self, slot: SetupSlot) -> None:
         # The room and socket stacks are imported when a session opens, not with
         # this module (see its imports).
         from heygen_core.session._lite_driver import LiteDriver
@@ -396,6 +405,7 @@ class AvatarSession(FullCommands):
                     room, self._events.emit, self._events.finish, self.session_id
                 )
                 full.start()
+                slot.release()  # waiting for the avatar to join costs nothing
                 await self._wait_full_ready(full)
         if endpoints.ws_url is None:
             return
@@ -404,7 +414,7 @@ class AvatarSession(FullCommands):
         self._lite = LiteDriver(
             endpoints.ws_url, endpoints.dialect, self._socket_settings, self._events.emit
         )
-        await self._lite.open()
+        await self._lite.open(connected=slot.release)  # waiting for ready costs nothing
 
     async def _wait_full_ready(self, full: FullDriver) -> None:
         """The FULL ready gate, with the same timeout and fallback as a socket's."""

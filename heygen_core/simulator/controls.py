@@ -20,7 +20,12 @@ from typing import TypeVar
 
 from heygen_core.simulator.config import SimulatorConfig
 from heygen_core.simulator.faults import Fault
-from heygen_core.simulator.realtime_ws import EventRecord, RealtimeHub, SocketFault
+from heygen_core.simulator.realtime_ws import (
+    EventRecord,
+    PlaybackUnderruns,
+    RealtimeHub,
+    SocketFault,
+)
 from heygen_core.simulator.rooms.hub import RoomHub
 from heygen_core.simulator.runtime import Runtime
 from heygen_core.simulator.state import SimulatorState
@@ -181,6 +186,28 @@ class SimulatorControls(abc.ABC):
     def open_websockets(self) -> int:
         """Return how many realtime sockets are open."""
         return self._on_loop(self._parts.realtime.open_websockets)
+
+    def playback_underruns(self) -> PlaybackUnderruns:
+        """Return how often the avatars' playback ran dry mid-utterance (a snapshot).
+
+        Counted when audio for the utterance being played arrives more than
+        `~heygen_core.simulator.realtime_ws.UNDERRUN_TOLERANCE_SECONDS` after
+        its audio was played out: the avatar stalled, because the client
+        sent late. A correct client pacing real-time audio causes none.
+        """
+        return self._on_loop(self._parts.realtime.playback_underruns)
+
+    def keep_received_audio(self, keep: bool) -> None:
+        """Keep each session's audio for `received_audio` (the default), or only count it.
+
+        Large runs turn it off: 1,000 sessions of 20 s would hold about 1 GB.
+        """
+        realtime = self._parts.realtime
+
+        def apply() -> None:
+            realtime.keep_audio = keep
+
+        self._on_loop(apply)
 
     def drop_websocket(self, session_id: str, code: int = 1011) -> bool:
         """Close a session's socket as a network drop would, leaving the session alive."""

@@ -106,6 +106,11 @@ _CLOSE_TIMEOUT = 5.0
 _EPSILON = 0.0005
 # The `chunked` profile reports speech per this much audio played.
 _CHUNK_SECONDS = 0.02
+# Audio for the playing item that arrives this long after its clock ran out
+# is an underrun (the avatar stalled, docs/protocol.md §7). Below it, the gap
+# is the simulator's own timer and socket slack, not a client's lateness: a
+# loaded event loop wakes a few ms late, and a 10 ms stall is half a video frame.
+UNDERRUN_TOLERANCE_SECONDS = 0.010
 
 # Closes: normal (session over), going away (simulator stopping), replaced.
 _CLOSE_NORMAL = 1000
@@ -161,15 +166,37 @@ class _Item:
         self.closed = dialect == "realtime-alpha"
 
 
+@dataclass(frozen=True)
+class PlaybackUnderruns:
+    """Underruns of the simulated avatars' playback (`RealtimeHub.playback_underruns`).
+
+    An underrun is audio arriving for the utterance being played more than
+    `UNDERRUN_TOLERANCE_SECONDS` after what it had was played out: the avatar
+    stalled for that gap, mid-utterance (a client sent too late).
+
+    Attributes:
+        count: Underruns in every session.
+        per_session: Underruns per session id (sessions without one absent).
+        max_gap_seconds: The longest stall (0 when none).
+        total_gap_seconds: All stalls together.
+    """
+
+    count: int = 0
+    per_session: dict[str, int] = field(default_factory=dict)
+    max_gap_seconds: float = 0.0
+    total_gap_seconds: float = 0.0
+
+
 class _Playback:
     """The avatar's real-time playback clock: one item plays at a time, in order.
 
     The head item plays from when it became head (its first audio arrived,
     or the previous item finished); each chunk extends the clock by its
-    duration, from now when the audio had run out. The head finishes when
-    it is closed and the clock has passed. One ``call_at`` timer follows
-    the clock; chunks arriving meanwhile only move the clock, and the
-    timer re-arms itself when it fires early.
+    duration, from now when the audio had run out (an underrun, counted by
+    the hub when the gap is over `UNDERRUN_TOLERANCE_SECONDS`). The head
+    finishes when it is closed and the clock has passed. One ``call_at``
+    timer follows the clock; chunks arriving meanwhile only move the clock,
+    and the timer re-arms itself when it fires early.
     """
 
     def __init__(self, connection: _Connection) -> None:
@@ -189,7 +216,10 @@ class _Playback:
     def add(self, item: _Item, seconds: float) -> None:
         """Add `seconds` of audio to a queued or playing item."""
         if self.items and self.items[0] is item:
-            self._clock = max(self._clock, self._loop.time()) + seconds
+            now = self._loop.time()
+            if now - self._clock > UNDERRUN_TOLERANCE_SECONDS:
+                self._conn.hub.note_underrun(self._conn.session_id, now - self._clock)
+            self._clock = max(self._clock, now) + seconds
             self._arm()
         else:
             item.buffered += seconds
@@ -652,7 +682,8 @@ class _Connection:
 
     def _record(self, pcm: bytes) -> None:
         if pcm:
-            self.record.audio.append(pcm)
+            if self.hub.keep_audio:
+                self.record.audio.append(pcm)
             self.record.audio_bytes += len(pcm)
 
 
@@ -671,6 +702,9 @@ class RealtimeHub:
         chunks_after_interrupt: Audio chunks of an interrupted utterance that
             arrived after the interrupt (dropped; a correct client sends none).
         websocket_opens: Sockets opened (upgraded), per session id.
+        keep_audio: Whether each session's received audio is kept for
+            `received_audio` (on by default). A scale run turns it off:
+            1,000 sessions of 20 s would hold about 1 GB.
     """
 
     def __init__(
@@ -688,6 +722,10 @@ class RealtimeHub:
         self.dropped_before_ready = 0
         self.chunks_after_interrupt = 0
         self.websocket_opens: Counter[str] = Counter()
+        self.keep_audio = True
+        self._underruns: Counter[str] = Counter()
+        self._underrun_max_gap = 0.0
+        self._underrun_total_gap = 0.0
         # Per session id (None: any session): the fault and how many sockets
         # are left to fail (None: every later one).
         self._socket_faults: dict[str | None, tuple[SocketFault, int | None]] = {}
@@ -710,6 +748,21 @@ class RealtimeHub:
     def open_websockets(self) -> int:
         """Return how many realtime sockets are open."""
         return len(self._sockets)
+
+    def note_underrun(self, session_id: str, gap: float) -> None:
+        """Count one underrun of `session_id`'s playback: it stalled for `gap` seconds."""
+        self._underruns[session_id] += 1
+        self._underrun_max_gap = max(self._underrun_max_gap, gap)
+        self._underrun_total_gap += gap
+
+    def playback_underruns(self) -> PlaybackUnderruns:
+        """Return the underruns counted so far, in every session (a snapshot)."""
+        return PlaybackUnderruns(
+            count=sum(self._underruns.values()),
+            per_session=dict(self._underruns),
+            max_gap_seconds=self._underrun_max_gap,
+            total_gap_seconds=self._underrun_total_gap,
+        )
 
     def fail_websockets(
         self, fault: SocketFault, count: int | None = None, session_id: str | None = None

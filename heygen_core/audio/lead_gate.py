@@ -1,0 +1,152 @@
+"""A loop-local limit on how many utterances send their lead at once (`LeadGate`).
+
+Each utterance's first `PumpConfig.lead_seconds` of audio go out back to
+back (its lead), then in real time. When many sessions start together, their
+leads all at once are a burst of base64 work on both ends that delays the
+paced chunks of sessions already playing, long enough for their avatars to
+run dry (an underrun). The pump takes a slot here before an utterance's first
+chunk and gives it back once its lead is on the wire, when its sending ends
+in any way, or after a hold bound (a real-time stream delivers its lead
+slowly, and must not keep others waiting for seconds).
+
+This module imports nothing of the session layer: the session package builds
+one gate per event loop (`heygen_core.session.startup`) and hands it to
+each pump.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from typing import Any
+
+__all__ = ["LeadGate", "LeadSlot"]
+
+
+class LeadSlot:
+    """One held place in a `LeadGate`; `release` gives it back (idempotent).
+
+    It is also given back by itself once the gate's hold bound has passed.
+    """
+
+    __slots__ = ("_gate", "_released", "_timer")
+
+    def __init__(self, gate: LeadGate) -> None:
+        self._gate = gate
+        self._released = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def released(self) -> bool:
+        """Whether the slot was given back (by `release` or at the hold bound)."""
+        return self._released
+
+    def release(self) -> None:
+        """Give the place back to the gate; later calls do nothing."""
+        if self._released:
+            return
+        self._released = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._gate._give_back()
+
+
+class LeadGate:
+    """Lets at most `limit` lead bursts run at once on one event loop, first come first served.
+
+    Args:
+        limit: Bursts allowed at the same time (>= 1).
+        hold_seconds: The longest one burst keeps its slot; past it the slot
+            is given back by itself, even while that burst goes on (> 0).
+
+    Raises:
+        ValueError: A limit below 1, or a hold bound not above 0.
+    """
+
+    def __init__(self, limit: int, hold_seconds: float) -> None:
+        self._held = 0
+        self._waiters: deque[asyncio.Future[LeadSlot]] = deque()
+        self.resize(limit, hold_seconds)
+
+    def __repr__(self) -> str:
+        return f"LeadGate(limit={self.limit}, held={self._held}, waiting={self.waiting})"
+
+    @property
+    def held(self) -> int:
+        """Slots held now."""
+        return self._held
+
+    @property
+    def waiting(self) -> int:
+        """Bursts waiting for a slot now."""
+        return len(self._waiters)  # a waiter leaves it when granted or abandoned
+
+    def resize(self, limit: int, hold_seconds: float) -> None:
+        """Change the limit and the hold bound; slots held stay counted.
+
+        Raises:
+            ValueError: As the constructor.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        if not hold_seconds > 0:
+            raise ValueError(f"hold_seconds must be > 0, got {hold_seconds}")
+        self.limit = limit
+        """Bursts allowed at the same time."""
+        self.hold_seconds = hold_seconds
+        """The longest one burst keeps its slot."""
+        self._fill()
+
+    async def acquire(self, stop: asyncio.Future[Any] | None = None) -> LeadSlot | None:
+        """Wait for a slot and return it; None if `stop` completed first.
+
+        `stop` is what ends the wait without a slot (the pump passes the
+        utterance's outcome: an interrupt, a drop or a close settles it). A
+        cancelled wait takes nothing: a slot granted at that very moment is
+        given back.
+        """
+        if stop is not None and stop.done():
+            return None
+        if self._held < self.limit and not self._waiters:
+            return self._grant()
+        waiter: asyncio.Future[LeadSlot] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            if stop is None:
+                await asyncio.shield(waiter)
+            else:
+                await asyncio.wait((waiter, stop), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            self._abandon(waiter)
+            raise
+        if stop is not None and stop.done():
+            self._abandon(waiter)  # stopped: even a slot granted meanwhile goes back
+            return None
+        return waiter.result()
+
+    def _grant(self) -> LeadSlot:
+        self._held += 1
+        slot = LeadSlot(self)
+        slot._timer = asyncio.get_running_loop().call_later(self.hold_seconds, slot.release)
+        return slot
+
+    def _abandon(self, waiter: asyncio.Future[LeadSlot]) -> None:
+        if waiter.done() and not waiter.cancelled():
+            waiter.result().release()  # granted as the wait ended: not used, so not kept
+            return
+        waiter.cancel()
+        with contextlib.suppress(ValueError):  # already handed out, then cancelled
+            self._waiters.remove(waiter)
+
+    def _give_back(self) -> None:
+        self._held -= 1
+        self._fill()
+
+    def _fill(self) -> None:
+        # Hand the place straight to the oldest waiter still waiting.
+        while self._waiters and self._held < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(self._grant())
