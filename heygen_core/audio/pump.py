@@ -41,8 +41,8 @@ from heygen_core.realtime.connection import (
 from heygen_core.realtime.events import SessionEvent
 
 if TYPE_CHECKING:
+    from heygen_core._slot_gate import Slot, SlotGate
     from heygen_core.audio.convert import AudioConverter
-    from heygen_core.audio.lead_gate import LeadGate, LeadSlot
 
 __all__ = [
     "BYTES_PER_SECOND",
@@ -230,7 +230,7 @@ class AudioPump:
         connection: The control socket.
         config: Chunking, pacing and the completion margin.
         lead_gate: Where each utterance takes a slot before its lead burst
-            (`LeadGate`: a start-up storm of many sessions sends a few leads
+            (a `SlotGate`: a start-up storm of many sessions sends a few leads
             at a time); None sends at once.
 
     Attributes:
@@ -243,7 +243,7 @@ class AudioPump:
         self,
         connection: RealtimeConnection,
         config: PumpConfig | None = None,
-        lead_gate: LeadGate | None = None,
+        lead_gate: SlotGate | None = None,
     ) -> None:
         self.connection = connection
         self.config = config or PumpConfig()
@@ -512,7 +512,7 @@ class AudioPump:
         wire = self.speech.utterance(utterance.event_id)
         # Its place in the loop's lead gate, from just before its first chunk
         # until its lead is on the wire (or the gate's hold bound).
-        slot: LeadSlot | None = None
+        slot: Slot | None = None
 
         def live() -> bool:
             return generation == self._generation and not utterance.done

@@ -382,7 +382,7 @@ class AvatarSession(FullCommands):
         """
         from heygen_core.session.startup import SetupSlot
 
-        async with SetupSlot(self._clients) as slot:
+        async with SetupSlot(min(client.timeout for client in self._clients)) as slot:
             await self._open(slot)
 
     async def _open(self, slot: SetupSlot) -> None:

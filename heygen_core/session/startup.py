@@ -14,7 +14,7 @@ event loop, sized by `StartupLimits`:
   (about a second), or for the avatar to join a FULL session's room, holds
   no slot: it costs nothing, and holding one would serialise the storm.
   The wait for a slot counts against the session's ``timeout=``;
-- the lead gate (`heygen_core.audio.lead_gate.LeadGate`): at most
+- the lead gate: at most
   `StartupLimits.max_concurrent_lead_bursts` utterances send their lead at
   once, each for `StartupLimits.lead_burst_hold_seconds` at most.
 
@@ -26,16 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
 
+from heygen_core._slot_gate import Slot, SlotGate
 from heygen_core.errors import SessionError
-
-if TYPE_CHECKING:
-    from heygen_core.audio.lead_gate import LeadGate
 
 __all__ = ["StartupLimits", "set_startup_limits", "startup_limits"]
 
@@ -110,57 +105,15 @@ def set_startup_limits(limits: StartupLimits) -> None:
     _limits = limits
 
 
-class _SetupGate:
-    """The set-up slots of one loop: at most `limit` held, waiters served in order."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.held = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    @property
-    def waiting(self) -> int:
-        return len(self._waiters)
-
-    def resize(self, limit: int) -> None:
-        self.limit = limit
-        self._fill()
-
-    async def acquire(self) -> None:
-        if self.held < self.limit and not self._waiters:
-            self.held += 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await asyncio.shield(waiter)
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # granted just as the wait ended: not used
-            else:
-                waiter.cancel()
-                self._waiters.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        self.held -= 1
-        self._fill()
-
-    def _fill(self) -> None:
-        while self._waiters and self.held < self.limit:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self.held += 1
-                waiter.set_result(None)
-
-
 class _LoopGates:
     """The gates of one event loop."""
 
     def __init__(self, limits: StartupLimits) -> None:
         self.limits = limits
-        self.setup = _SetupGate(limits.max_concurrent_setups)
-        self._lead: LeadGate | None = None
+        # Set-ups hold their slot until released: the session releases it
+        # before any wait that costs nothing, and on every exit.
+        self.setup = SlotGate(limits.max_concurrent_setups)
+        self.lead = SlotGate(limits.max_concurrent_lead_bursts, limits.lead_burst_hold_seconds)
 
     def follow(self, limits: StartupLimits) -> None:
         # Limits changed since: resize in place, so slots held stay counted.
@@ -168,19 +121,7 @@ class _LoopGates:
             return
         self.limits = limits
         self.setup.resize(limits.max_concurrent_setups)
-        if self._lead is not None:
-            self._lead.resize(limits.max_concurrent_lead_bursts, limits.lead_burst_hold_seconds)
-
-    @property
-    def lead(self) -> LeadGate:
-        if self._lead is None:
-            # Imported on first use: the audio stack loads with `open`, not this module.
-            from heygen_core.audio.lead_gate import LeadGate
-
-            self._lead = LeadGate(
-                self.limits.max_concurrent_lead_bursts, self.limits.lead_burst_hold_seconds
-            )
-        return self._lead
+        self.lead.resize(limits.max_concurrent_lead_bursts, limits.lead_burst_hold_seconds)
 
 
 # Per loop, forgotten with it: tests (and apps) run many loops in turn, and
@@ -200,7 +141,7 @@ def _loop_gates() -> _LoopGates:
     return gates
 
 
-def lead_gate() -> LeadGate:
+def lead_gate() -> SlotGate:
     """The running loop's lead-burst gate (what `LiteDriver` gives its pump)."""
     return _loop_gates().lead
 
@@ -209,21 +150,19 @@ class SetupSlot:
     """A set-up slot of the running loop, held from ``async with`` until `release` or exit.
 
     Args:
-        clients: The session's REST clients: the wait for a slot is bounded
-            by their ``timeout`` (the session's ``timeout=``).
+        timeout: How long to wait for a slot (the session's ``timeout=``); None: no bound.
     """
 
-    def __init__(self, clients: Sequence[object]) -> None:
-        timeouts = [t for c in clients if isinstance(t := getattr(c, "timeout", None), int | float)]
-        self._timeout: float | None = min(timeouts) if timeouts else None
-        self._gate: _SetupGate | None = None
+    def __init__(self, timeout: float | None) -> None:
+        self._timeout = timeout
+        self._slot: Slot | None = None
 
     async def __aenter__(self) -> SetupSlot:
         gates = _loop_gates()
         gate = gates.setup
         try:
             async with asyncio.timeout(self._timeout):
-                await gate.acquire()
+                self._slot = await gate.acquire()
         except TimeoutError:
             raise SessionError(
                 f"the session did not start setting up within {self._timeout:g} s "
@@ -233,14 +172,12 @@ class SetupSlot:
                 "heygen_core.set_startup_limits(StartupLimits(max_concurrent_setups=...)), "
                 "open fewer sessions at once, or raise timeout="
             ) from None
-        self._gate = gate
         return self
 
     def release(self) -> None:
         """Give the slot back (idempotent): the costly part of the set-up is over."""
-        gate, self._gate = self._gate, None
-        if gate is not None:
-            gate.release()
+        if self._slot is not None:
+            self._slot.release()
 
     async def __aexit__(
         self,

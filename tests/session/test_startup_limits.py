@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from heygen_core import StartupLimits as TopLevelStartupLimits
-from heygen_core.audio.lead_gate import LeadGate
+from heygen_core._slot_gate import SlotGate
 from heygen_core.audio.pump import PumpConfig
 from heygen_core.errors import SessionError
 from heygen_core.session import AvatarSession, StartupLimits, set_startup_limits, startup_limits
@@ -268,7 +268,7 @@ async def test_cancelling_a_speak_waiting_for_a_burst_slot_leaks_no_slot(
 
 
 async def test_a_slot_granted_to_a_wait_cancelled_at_that_moment_goes_back() -> None:
-    gate = LeadGate(1, hold_seconds=10.0)
+    gate = SlotGate(1, hold_seconds=10.0)
     held = await gate.acquire()
     assert held is not None
     waiter = asyncio.create_task(gate.acquire())

@@ -1,17 +1,15 @@
-"""A loop-local limit on how many utterances send their lead at once (`LeadGate`).
+"""First come, first served: at most a few holders of a loop-local resource at once (`SlotGate`).
 
-Each utterance's first `PumpConfig.lead_seconds` of audio go out back to
-back (its lead), then in real time. When many sessions start together, their
-leads all at once are a burst of base64 work on both ends that delays the
-paced chunks of sessions already playing, long enough for their avatars to
-run dry (an underrun). The pump takes a slot here before an utterance's first
-chunk and gives it back once its lead is on the wire, when its sending ends
-in any way, or after a hold bound (a real-time stream delivers its lead
-slowly, and must not keep others waiting for seconds).
+The start-up limits (`heygen_core.session.startup`) keep two per event loop:
+one for sessions setting up, one for utterances sending their lead (the audio
+pump takes a slot before an utterance's first chunk, and gives it back once
+its lead is on the wire). Both need what `asyncio.Semaphore` lacks: a wait
+that another future can end (an interrupt settles the utterance), a hold
+bound after which a slot goes back by itself (a real-time stream delivers its
+lead slowly, and must not keep others waiting for seconds), a limit that can
+change while slots are held, and counts to report.
 
-This module imports nothing of the session layer: the session package builds
-one gate per event loop (`heygen_core.session.startup`) and hands it to
-each pump.
+It imports nothing of the package: the audio and session layers both use it.
 """
 
 from __future__ import annotations
@@ -21,18 +19,18 @@ import contextlib
 from collections import deque
 from typing import Any
 
-__all__ = ["LeadGate", "LeadSlot"]
+__all__ = ["Slot", "SlotGate"]
 
 
-class LeadSlot:
-    """One held place in a `LeadGate`; `release` gives it back (idempotent).
+class Slot:
+    """One held place in a `SlotGate`; `release` gives it back (idempotent).
 
-    It is also given back by itself once the gate's hold bound has passed.
+    With a hold bound, it is also given back by itself once that has passed.
     """
 
     __slots__ = ("_gate", "_released", "_timer")
 
-    def __init__(self, gate: LeadGate) -> None:
+    def __init__(self, gate: SlotGate) -> None:
         self._gate = gate
         self._released = False
         self._timer: asyncio.TimerHandle | None = None
@@ -53,25 +51,26 @@ class LeadSlot:
         self._gate._give_back()
 
 
-class LeadGate:
-    """Lets at most `limit` lead bursts run at once on one event loop, first come first served.
+class SlotGate:
+    """Lets at most `limit` holders have a slot at once on one event loop, first come first served.
 
     Args:
-        limit: Bursts allowed at the same time (>= 1).
-        hold_seconds: The longest one burst keeps its slot; past it the slot
-            is given back by itself, even while that burst goes on (> 0).
+        limit: Slots held at the same time (>= 1).
+        hold_seconds: The longest one holder keeps its slot; past it the slot
+            is given back by itself, even while its holder goes on (> 0).
+            None: until released.
 
     Raises:
         ValueError: A limit below 1, or a hold bound not above 0.
     """
 
-    def __init__(self, limit: int, hold_seconds: float) -> None:
+    def __init__(self, limit: int, hold_seconds: float | None = None) -> None:
         self._held = 0
-        self._waiters: deque[asyncio.Future[LeadSlot]] = deque()
+        self._waiters: deque[asyncio.Future[Slot]] = deque()
         self.resize(limit, hold_seconds)
 
     def __repr__(self) -> str:
-        return f"LeadGate(limit={self.limit}, held={self._held}, waiting={self.waiting})"
+        return f"SlotGate(limit={self.limit}, held={self._held}, waiting={self.waiting})"
 
     @property
     def held(self) -> int:
@@ -80,10 +79,10 @@ class LeadGate:
 
     @property
     def waiting(self) -> int:
-        """Bursts waiting for a slot now."""
+        """Holders waiting for a slot now."""
         return len(self._waiters)  # a waiter leaves it when granted or abandoned
 
-    def resize(self, limit: int, hold_seconds: float) -> None:
+    def resize(self, limit: int, hold_seconds: float | None = None) -> None:
         """Change the limit and the hold bound; slots held stay counted.
 
         Raises:
@@ -91,15 +90,15 @@ class LeadGate:
         """
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
-        if not hold_seconds > 0:
+        if hold_seconds is not None and not hold_seconds > 0:
             raise ValueError(f"hold_seconds must be > 0, got {hold_seconds}")
         self.limit = limit
-        """Bursts allowed at the same time."""
+        """Slots held at the same time."""
         self.hold_seconds = hold_seconds
-        """The longest one burst keeps its slot."""
+        """The longest one holder keeps its slot (None: until released)."""
         self._fill()
 
-    async def acquire(self, stop: asyncio.Future[Any] | None = None) -> LeadSlot | None:
+    async def acquire(self, stop: asyncio.Future[Any] | None = None) -> Slot | None:
         """Wait for a slot and return it; None if `stop` completed first.
 
         `stop` is what ends the wait without a slot (the pump passes the
@@ -111,7 +110,7 @@ class LeadGate:
             return None
         if self._held < self.limit and not self._waiters:
             return self._grant()
-        waiter: asyncio.Future[LeadSlot] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
             if stop is None:
@@ -126,13 +125,14 @@ class LeadGate:
             return None
         return waiter.result()
 
-    def _grant(self) -> LeadSlot:
+    def _grant(self) -> Slot:
         self._held += 1
-        slot = LeadSlot(self)
-        slot._timer = asyncio.get_running_loop().call_later(self.hold_seconds, slot.release)
+        slot = Slot(self)
+        if self.hold_seconds is not None:
+            slot._timer = asyncio.get_running_loop().call_later(self.hold_seconds, slot.release)
         return slot
 
-    def _abandon(self, waiter: asyncio.Future[LeadSlot]) -> None:
+    def _abandon(self, waiter: asyncio.Future[Slot]) -> None:
         if waiter.done() and not waiter.cancelled():
             waiter.result().release()  # granted as the wait ended: not used, so not kept
             return
