@@ -74,10 +74,11 @@ $(PEERS)/web-sdk/.installed: tests/peers/web-sdk/package.json tests/peers/web-sd
 
 ## bench: CPU, memory, latency and import time against baselines measured in the same
 ## run (Pipecat 1.14's real HeyGen code in the cached bench-only venv .bench/pipecat,
-## and a lean floor pipeline), and 1,000 real-time sessions against a simulator in
-## another process (with the library's start-up limits and without); prints every
-## issue-14 target as met / NOT met (reported, never asserted). Results land in
-## bench/results/ (untracked; README.md quotes the latest run).
+## and a lean floor pipeline), the first open's event-loop stall (warm-up on / off), and
+## 1,000 real-time sessions against a simulator in another process (with the library's
+## start-up limits and without); prints every issue-14 target as met / NOT met
+## (reported, never asserted). Results land in bench/results/ (untracked; README.md
+## quotes the latest run).
 BENCH_PIPECAT := .bench/pipecat
 
 bench: $(STAMP) $(BENCH_PIPECAT)/.installed
@@ -85,6 +86,7 @@ bench: $(STAMP) $(BENCH_PIPECAT)/.installed
 	$(PY) bench/bench_pump.py
 	$(PY) bench/bench_latency.py
 	$(PY) bench/bench_memory.py
+	$(PY) bench/bench_first_open.py
 	$(PY) bench/bench_scale.py
 	$(PY) bench/summary.py
 

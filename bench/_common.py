@@ -10,8 +10,11 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +131,21 @@ def finish(name: str, results: dict[str, Any]) -> int:
     """End a script's `main`: write results/<name>.json, say where, return the exit status."""
     print(f"results: {write_results(name, results)}")
     return 0
+
+
+@contextmanager
+def cli_simulator() -> Iterator[str]:
+    """``heygen-avatar simulator`` in a child process (this venv's); yield its URL."""
+    script = Path(sys.executable).parent / "heygen-avatar"
+    process = subprocess.Popen(
+        [str(script), "simulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"simulator did not start: {line!r}")
+        yield line.removeprefix("listening on ")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -380,8 +380,12 @@ class AvatarSession(FullCommands):
         set-up (create, start, connect) waits for a slot of this event loop's
         `StartupLimits.max_concurrent_setups`, within ``timeout=``.
         """
+        from heygen_core.session._warm_up import LITE_STACK, ROOM_STACK, warm_up
         from heygen_core.session.startup import SetupSlot
 
+        # Before a set-up slot is taken: the first open in a process imports
+        # for a few hundred ms, off the loop (see _warm_up).
+        await warm_up(LITE_STACK + ROOM_STACK if self._join_room else LITE_STACK)
         async with SetupSlot(min(client.timeout for client in self._clients)) as slot:
             await self._open(slot)
 

@@ -19,19 +19,18 @@ audio (1.9 MB) keeps those well under the bound.
 from __future__ import annotations
 
 import json
-import select
 import subprocess
 import sys
 import wave
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.support.simulator_process import simulator_process
+
 pytestmark = pytest.mark.slow  # a simulator process and a client process
 
-SCRIPT = Path(sys.executable).parent / "heygen-avatar"
 RATE = 24_000
 SECONDS = 40.0
 SAMPLES = int(RATE * SECONDS)
@@ -95,26 +94,8 @@ asyncio.run(main())
 @pytest.fixture(scope="module")
 def simulator_url() -> Iterator[str]:
     """The URL of a simulator in its own process, stopped after the module."""
-    process = subprocess.Popen(
-        [str(SCRIPT), "simulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], 15)
-        assert ready, "the simulator printed nothing within 15 s"
-        first = process.stdout.readline().strip()
-        assert first.startswith("listening on "), first
-        yield first.removeprefix("listening on ")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with simulator_process() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
