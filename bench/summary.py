@@ -104,8 +104,9 @@ def main() -> int:
                 d["target"],
             )
         )
-    smoothed, off = scale["smoothed"], scale["limits_off"]
-    storm = f"{scale['sessions']:,} sessions started within {scale['start_window_s']:g} s"
+    target_storm = scale["storms"][0]
+    smoothed, off = target_storm["smoothed"], target_storm["limits_off"]
+    storm = f"{scale['sessions']:,} sessions started within {target_storm['start_window_s']:g} s"
     rows.append(
         (
             f"{scale['sessions']:,} sessions: underruns",
@@ -125,6 +126,20 @@ def main() -> int:
             scale["target"]["steady_jitter_p99"],
         )
     )
+    for other in scale["storms"][1:]:
+        on, off = other["smoothed"], other["limits_off"]
+        window = other["start_window_s"]
+        started = f"within {window:g} s" if window else "all at once"
+        rows.append(
+            (
+                f"{scale['sessions']:,} sessions {started}: open p50 / p99",
+                f"{on['setup_p50_ms']:.0f} / {on['setup_p99_ms']:.0f} ms",
+                f"limits off {off['setup_p50_ms']:.0f} / {off['setup_p99_ms']:.0f} ms; "
+                f"underruns {on['underruns']} (off {off['underruns']})",
+                "-",
+                "-",
+            )
+        )
     print()
     print(f"Targets (issue 14), {machine_line(pump['machine'])}:")
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
