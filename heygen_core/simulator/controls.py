@@ -241,7 +241,8 @@ class SimulatorControls(abc.ABC):
         """Return the audio a session's sockets accepted (24 kHz mono PCM16, arrival order).
 
         Chunks later interrupted are included; chunks dropped (before
-        ``connected``, or after an interrupt) are not.
+        ``connected``, or after an interrupt) are not; nothing is kept while
+        `keep_received_audio` is off.
 
         Raises:
             KeyError: No such session.
